@@ -1,0 +1,140 @@
+"""Report metadata read from the text itself: nothing is guessed from outside knowledge.
+
+Speaker, position and organisation come from the byline (or a government report's
+speaker line); the home district from the byline, title and text through the
+gazetteer; benchmarked districts from sentences with a learning cue (对标, 考察学习,
+学习借鉴 ...); the date from header lines; paragraph speakers from `毕志伟指出，...`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from analysis import resources as R
+from analysis.gazetteer import Gazetteer
+from analysis.sentences import sentence_spans
+from analysis.split import ReportDraft
+
+
+@dataclass
+class ReportMeta:
+    speaker: str = ""
+    position: str = ""
+    organization: str = ""
+    district: str = ""
+    benchmarks: list[str] = field(default_factory=list)
+    date: str = ""
+    paragraph_speakers: list[str] = field(default_factory=list)
+
+
+def report_metadata(draft: ReportDraft, gazetteer: Gazetteer) -> ReportMeta:
+    meta = ReportMeta()
+    if draft.byline:
+        meta.speaker, meta.position, meta.organization = parse_byline(draft.byline)
+    meta.date = parse_date(draft.date_text)
+    meta.district = home_district(draft, meta.organization, gazetteer)
+    meta.benchmarks = benchmarked_districts(draft.paragraphs, gazetteer, exclude=meta.district)
+    meta.paragraph_speakers = paragraph_speakers(draft.paragraphs, meta.speaker)
+    return meta
+
+
+def parse_byline(byline: str) -> tuple[str, str, str]:
+    """`济宁高新控股集团党委书记 李兵` -> (李兵, 党委书记, 济宁高新控股集团)."""
+    m = R.BYLINE.match(byline)
+    if not m:
+        return "", "", ""
+    role = m.group("role").replace("\u3000", "")
+    first = R.POSITION_WORD.search(role)
+    if not first:
+        return m.group("name"), role, ""
+    return m.group("name"), role[first.start() :], role[: first.start()]
+
+
+def parse_date(text: str) -> str:
+    """ISO date from a header phrase; a date without a year stays empty (never guessed)."""
+    if m := R.FULL_DATE.search(text):
+        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            return f"{y:04d}-{mo:02d}-{d:02d}"
+    if m := R.YEAR_MONTH.search(text):
+        return f"{int(m['y']):04d}-{int(m['m']):02d}"
+    return ""
+
+
+def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -> str:
+    """The district the report speaks for.
+
+    The speaker's organisation decides when it names one (济宁高新区人力资源管理局);
+    then the title or meeting line (2026年湖南省政府工作报告); then the district named
+    most often outside sentences about learning from others.
+    """
+    for text in (organization, draft.title, draft.meeting):
+        found = [m.district for m in gazetteer.find(text)]
+        if found:
+            return found[0]
+    counts: Counter[str] = Counter()
+    for i, para in enumerate(draft.paragraphs):
+        weight = 3 if i < 2 else 1  # the lead says who is speaking more reliably than the body
+        for start, end in sentence_spans(para):
+            sentence = para[start:end]
+            if not R.BENCHMARK_CUE.search(sentence):
+                for m in gazetteer.find(sentence):
+                    counts[m.district] += weight
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def inherit_file_district(drafts: list[ReportDraft], metas: list[ReportMeta]) -> None:
+    """A report that speaks of 我区/全区 but names no home district shares its file's.
+
+    002 prints the study-tour story and the follow-up meeting on one page: only the
+    second names 山亭区, yet both speak for it.
+    """
+    known = Counter(m.district for m in metas if m.district)
+    if not known:
+        return
+    district = known.most_common(1)[0][0]
+    for draft, meta in zip(drafts, metas):
+        text = "\n".join([draft.title, *draft.paragraphs])
+        if not meta.district and R.HOME_REFERENCE.search(text):
+            meta.district = district
+            meta.benchmarks = [b for b in meta.benchmarks if b != district]
+
+
+def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclude: str = "") -> list[str]:
+    """Districts named in a sentence that speaks of learning from them, in order of first mention."""
+    seen: dict[str, None] = {}
+    for para in paragraphs:
+        for start, end in sentence_spans(para):
+            sentence = para[start:end]
+            if R.BENCHMARK_CUE.search(sentence):
+                for m in gazetteer.find(sentence):
+                    if m.district != exclude:
+                        seen.setdefault(m.district)
+    return list(seen)
+
+
+def paragraph_speakers(paragraphs: list[str], default: str) -> list[str]:
+    """The leader each paragraph quotes (`毕志伟指出，...`), else the report's speaker.
+
+    A quoted name only counts when the report also names that person with a post
+    (区委书记毕志伟), so `会议指出` or `大家认为` never become speakers. Once quoted, a
+    leader keeps the floor (a long speech runs over several paragraphs) until another
+    is quoted or the reporter's narration resumes (会上, 会议, 据悉 ...).
+    """
+    text = "\n".join(paragraphs)
+    speakers: list[str] = []
+    current = default
+    for para in paragraphs:
+        m = R.QUOTE_LEAD.match(para)
+        if m and _named_with_post(m.group("name"), text):
+            current = m.group("name")
+        elif R.NARRATION_LEAD.match(para):
+            current = default
+        speakers.append(current)
+    return speakers
+
+
+def _named_with_post(name: str, text: str) -> bool:
+    return bool(re.search(R.POSITION_WORD.pattern + r"[，,、\s]?" + re.escape(name), text))

@@ -1,0 +1,98 @@
+"""Regular expressions shared by the cleaning, splitting and metadata stages.
+
+Kept in one place (as textacy does) so a reader can see every pattern the text
+passes through, and tune one without hunting through the stages.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- characters -----------------------------------------------------------------
+# Zero-width characters and BOMs that PDF/web exports scatter through text.
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# C0/C1 control characters other than tab and newline, and lone surrogates.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# --- web-page furniture (whole lines) ------------------------------------------------
+# Lines that belong to the page around an article, never to the article.
+FURNITURE_LINE = re.compile(
+    r"""^(?:
+        全站 | 政策 | 新闻 | 服务 | 数据 | 互动 | 专题 | 首页 | 登录 | 注册     # site menu items
+      | [•·▪●]\s*\S{1,6}                                                 # bulleted menu items
+      | 【\s*字号.* | 字号[:：].* | .*【\s*打印\s*】.* | .*【\s*关闭\s*】.*
+      | 扫一扫在手机打开当前页 | 扫一扫.{0,12}
+      | 按回车键在新窗口打开无障碍说明页面.* | .*无障碍.*导盲.* | 无障碍 | 适老化
+      | 打印本页 | 关闭窗口 | 打印 | 关闭 | 分享到[:：]?.* | 【?\s*纠错\s*】?
+      | 责任编辑[:：].* | 编辑[:：]\S{1,8} | 相关(?:报道|链接|新闻)[:：]?
+      | 当前位置[:：].* | 您现在的位置[:：].*
+    )$""",
+    re.VERBOSE,
+)
+# Markdown heading markers some exports leave in front of section titles.
+MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
+
+# --- layout --------------------------------------------------------------------------
+# A paragraph that ends here has finished its sentence (or is a heading); one that
+# ends otherwise was cut by a page or column break and may continue below.
+TERMINAL = "。！？!?；;：:…”」』）)"
+# Lines that start a new unit and so are never the tail of a broken sentence.
+ENUMERATOR = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十]+[、，,是])"
+)
+SENTENCE_INSIDE = re.compile(r"[。！？!?；;]")
+CLAUSE_MARK = re.compile(r"[，,、]")
+# Lines that open an article or its header: never the tail of the line above.
+ARTICLE_START = re.compile(r"^(?:本报讯|本报[^\s]{0,6}电|新华社|日期[:：]|来源[:：]|[—―\-－]{1,2}\s*\d{4}年)")
+
+# --- bylines ---------------------------------------------------------------------------
+# "济宁高新控股集团党委书记 李兵": organisation+position, whitespace, a 2-4 character name.
+# Names of minority nationalities are written with a middle dot: 艾尔肯·吐尼亚孜.
+NAME = r"(?:[\u4e00-\u9fff]{2,8}[·•．][\u4e00-\u9fff]{2,8}|[\u4e00-\u9fff]{2,4})"
+BYLINE = re.compile(rf"^(?P<role>\S{{3,60}}?)[\s\u3000]+(?P<name>{NAME})$")
+POSITION_SUFFIX = re.compile(
+    r"(?:党工委|党委|党组|区委|市委|县委|省委)?(?:副)?(?:书记|主任|副主任|局长|副局长|部长|副部长|区长|副区长|"
+    r"市长|副市长|县长|省长|副省长|主席|副主席|总理|副总理|董事长|总经理|主任委员|委员|处长|科长|秘书长|"
+    r"理事长|院长|所长|校长|经理|队长|站长|社长|总编辑|组长)$"
+)
+# A byline lists posts joined by 、: "副局长、机构编制工作办公室主任".
+POSITION_SPLIT = re.compile(r"[、,，]")
+# Reporters: "本报记者 李蕊 邓超", "记者 张三", "通讯员 李四", and "(宋伟)" at a paragraph end.
+REPORTER_LINE = re.compile(r"^(?:本报|本台|本刊)?(?:记者|通讯员|特约记者)[:：\s]*(?P<names>[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4})*)\s*$")
+REPORTER_TAIL = re.compile(r"[（(](?P<names>[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4}){0,5})[）)]\s*$")
+
+# --- web-page header metadata -------------------------------------------------------------
+DATE_SOURCE_LINE = re.compile(r"^日期[:：]\s*(?P<date>\S+)(?:\s+\d{1,2}:\d{2})?(?:\s+来源[:：]\s*(?P<source>\S+))?")
+SOURCE_LINE = re.compile(r"^来源[:：]\s*(?P<source>\S+)")
+
+# --- dates ------------------------------------------------------------------------------
+FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?")
+YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月")
+YEAR_IN_TITLE = re.compile(r"(?P<y>(?:19|20)\d{2})年")
+# "——2026年2月3日在湖南省第十四届人民代表大会第四次会议上"
+MEETING_LINE = re.compile(r"^[—―\-－]{1,2}\s*(?P<date>.{6,14}日)在(?P<meeting>.+?)上$")
+
+# --- quoting a leader within a meeting report ------------------------------------------
+# "毕志伟指出，..." "刘宗国强调，..." "针对当前工作，毕志伟要求，..."
+SPEECH_VERB = r"(?:指出|强调|要求|表示|提出|说|讲话指出|在讲话中指出|主持会议并讲话|作重要讲话|总结讲话|认为)"
+QUOTE_LEAD = re.compile(rf"^(?:[^，,。]{{0,12}}[，,])?(?P<name>[\u4e00-\u9fff]{{2,3}}){SPEECH_VERB}[，,:：]")
+
+# --- benchmarking cues ---------------------------------------------------------------------
+BENCHMARK_CUE = re.compile(r"对标|考察|参观|取经|走进|借鉴|学先进|赶超|学习.{0,6}经验|向.{2,12}学习|看齐|赴.{2,20}考察|到.{2,20}考察")
+
+# --- the opening paragraph of a study-tour write-up ----------------------------------------
+# "4月14日-15日，通过对长沙高新区考察学习..." / "为学习借鉴先进地区发展经验，..."
+OPENING = re.compile(r"^(?:\d{1,2}月\d{1,2}日?[-—至~～]?|为(?:进一步)?(?:学习|贯彻)|按照.{0,20}(?:安排|部署)，)")
+
+# --- posts ------------------------------------------------------------------------------------
+# The first post word in a byline's role splits organisation from position:
+# 济宁高新区人力资源管理局|副局长、机构编制工作办公室主任.
+POSITION_WORD = re.compile(
+    r"(?:党工委|党委|党组|区委|市委|县委|省委)?副?(?:书记|主任|局长|部长|区长|市长|县长|省长|主席|总理|"
+    r"董事长|总经理|处长|科长|秘书长|理事长|院长|所长|校长|队长|站长|社长|总编辑|组长|镇长|乡长)"
+)
+# The reporter takes the floor back from a quoted leader.
+NARRATION_LEAD = re.compile(r"^(?:会上|会议|会前|会后|本报讯|据悉|据了解|记者|此外|另外|随后|期间|当天|\d{1,2}月\d{1,2}日)")
+# "我区", "全区": the report speaks for a home district without naming it.
+HOME_REFERENCE = re.compile(r"我(?:区|市|县|省)|全(?:区|市|县)")

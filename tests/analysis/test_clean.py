@@ -1,0 +1,106 @@
+"""Cleaners: each pure str -> str function, then the chain on real seed debris."""
+
+from pathlib import Path
+
+import pytest
+
+from analysis.clean import (
+    clean_text,
+    is_byline,
+    rejoin_broken_lines,
+    strip_control,
+    strip_markdown_headings,
+    strip_web_furniture,
+)
+from analysis.normalize import normalize_width
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def seed(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def test_strip_control_unifies_newlines_and_drops_invisible_characters():
+    assert strip_control("a\r\nb\rc\u200bd\x07e\ufeff") == "a\nb\ncde"
+
+
+def test_rejoins_a_sentence_broken_across_blank_lines():
+    text = "整体布局新材料、生物医药等产业升级项\n\n\n\n目,扮演好专业园区的角色。"
+    assert rejoin_broken_lines(text) == "整体布局新材料、生物医药等产业升级项目,扮演好专业园区的角色。"
+
+
+def test_does_not_join_a_finished_sentence_or_a_heading():
+    text = "第一句话说完了,就结束了。\n\n一、下一个标题\n正文从这里开始,继续写下去。"
+    assert rejoin_broken_lines(text).split("\n") == ["第一句话说完了,就结束了。", "一、下一个标题", "正文从这里开始,继续写下去。"]
+
+
+def test_does_not_join_prose_with_the_headline_of_the_next_signed_article():
+    text = "以“大学习”为抓手，不断增强思想自觉，采取领导班子带头\n\n对标麓谷，创新发展\n\n济宁高新区人力资源服务中心主任 罗会涛"
+    assert rejoin_broken_lines(text).split("\n")[1] == "对标麓谷，创新发展"
+
+
+def test_latin_words_keep_their_space_when_rejoined():
+    assert rejoin_broken_lines("引进了IBM高性能服务器芯片等一批新产业, 还有\n\nIBM") == "引进了IBM高性能服务器芯片等一批新产业, 还有IBM"
+    assert rejoin_broken_lines("This long English sentence keeps going on and on past forty chars\nand ends here.") == (
+        "This long English sentence keeps going on and on past forty chars and ends here."
+    )
+
+
+def test_web_furniture_lines_are_dropped_and_content_kept():
+    text = "全站\n• 政策\n• 新闻\n【字号:\n正文一句。\n扫一扫在手机打开当前页\n按回车键在新窗口打开无障碍说明页面,按Alt+~键打开导盲模式。"
+    assert strip_web_furniture(text) == "正文一句。"
+
+
+def test_markdown_heading_marks_are_removed_but_heading_text_kept():
+    assert strip_markdown_headings("### 强化党建引领促发展\n## 两谷一港一中心") == "强化党建引领促发展\n两谷一港一中心"
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("济宁高新控股集团党委书记 李兵", True),
+        ("湖南省省长 毛伟明", True),
+        ("自治区主席 艾尔肯·吐尼亚孜", True),
+        ("对标先进 振兴美丽乡村", False),
+        ("本报记者 李蕊 邓超", False),
+    ],
+)
+def test_byline_recognition(line, expected):
+    assert is_byline(line) is expected
+
+
+def test_seed_000_broken_word_is_rejoined_and_page_break_gone():
+    text = clean_text(seed("000"))
+    assert "产业升级项目,扮演好专业园区和工业地产建设运营商的角色" in text
+    assert "确保全区美丽乡村A类村覆盖率达到56%" in text
+    assert "\n\n" not in text
+
+
+def test_seed_001_site_menu_and_accessibility_lines_are_gone():
+    text = clean_text(seed("001"))
+    lines = text.split("\n")
+    assert lines[0] == "济宁高新区"
+    for junk in ("全站", "• 政策", "【字号", "扫一扫在手机打开当前页", "无障碍"):
+        assert junk not in text
+    assert lines[-1].endswith("努力创造经得起实践、群众和历史检验的新业绩。")
+
+
+def test_seed_002_newspaper_breaks_are_rejoined():
+    text = clean_text(seed("002"))
+    assert "又有都市农业、文旅康养" in text
+    assert "东夷小镇等地,听取了相关工作介绍" in text
+
+
+def test_cleaning_never_loses_chinese_characters_of_the_report_body():
+    raw = seed("000")
+    cleaned = clean_text(raw)
+    # Only whitespace is removed from this file: every other character survives.
+    assert "".join(raw.split()) == "".join(cleaned.split())
+
+
+def test_width_normalisation_is_one_to_one():
+    s = "增长１０．２％，（亿元）　ＡＢ"
+    out = normalize_width(s)
+    assert out == "增长10.2%,(亿元) AB"
+    assert len(out) == len(s)
