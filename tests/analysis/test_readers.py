@@ -246,7 +246,7 @@ def fpdf_ascii_pdf() -> bytes:
 
 
 CJK_FONT_CANDIDATES = [
-    REPO / "dashboard/fonts/NotoSansSC-subset.otf",
+    REPO / "dashboard/fonts/NotoSansSC-Regular-subset.otf",
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
