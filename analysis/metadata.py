@@ -46,14 +46,17 @@ def parse_byline(byline: str) -> tuple[str, str, str]:
     if not m:
         return "", "", ""
     role = m.group("role").replace("\u3000", "")
+    name = re.sub(r"[\s\u3000]", "", m.group("name"))
     first = R.POSITION_WORD.search(role)
     if not first:
-        return m.group("name"), role, ""
-    return m.group("name"), role[first.start() :], role[: first.start()]
+        return name, role, ""
+    return name, role[first.start() :], role[: first.start()]
 
 
 def parse_date(text: str) -> str:
     """ISO date from a header phrase; a date without a year stays empty (never guessed)."""
+    if R.CN_DIGIT.search(text):
+        text = _cn_date_to_digits(text)
     if m := R.FULL_DATE.search(text):
         y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
         if 1 <= mo <= 12 and 1 <= d <= 31:
@@ -63,15 +66,36 @@ def parse_date(text: str) -> str:
     return ""
 
 
+def _cn_date_to_digits(text: str) -> str:
+    """二〇二六年一月二十七日 -> 2026年1月27日 (cn2an, the maintained converter)."""
+    import warnings
+
+    import cn2an
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cn2an warns on any part it cannot convert
+        try:
+            return cn2an.transform(text, "cn2an")
+        except (ValueError, KeyError):
+            return text
+
+
 def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -> str:
     """The district the report speaks for.
 
     The speaker's organisation decides when it names one (济宁高新区人力资源管理局);
-    then the title or meeting line (2026年湖南省政府工作报告); then the district named
-    most often outside sentences about learning from others.
+    then the title or meeting line (2026年湖南省政府工作报告); then the body the speaker
+    says they represent (我代表国务院 -> 全国); then the district named most often
+    outside sentences about learning from others, the lead counting triple.
     """
     for text in (organization, draft.title, draft.meeting):
         found = [m.district for m in gazetteer.find(text)]
+        if found:
+            return found[0]
+    if body := _speaks_for(draft.paragraphs[:3]):
+        if body in ("国务院", "國務院"):
+            return "全国"
+        found = [m.district for m in gazetteer.find(body)]
         if found:
             return found[0]
     counts: Counter[str] = Counter()
@@ -100,6 +124,13 @@ def inherit_file_district(drafts: list[ReportDraft], metas: list[ReportMeta]) ->
         if not meta.district and R.HOME_REFERENCE.search(text):
             meta.district = district
             meta.benchmarks = [b for b in meta.benchmarks if b != district]
+
+
+def _speaks_for(paragraphs: list[str]) -> str:
+    for para in paragraphs:
+        if m := R.SPEAKS_FOR.search(para):
+            return m.group("body")
+    return ""
 
 
 def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclude: str = "") -> list[str]:

@@ -49,7 +49,8 @@ ARTICLE_START = re.compile(r"^(?:本报讯|本报[^\s]{0,6}电|新华社|日期[
 # --- bylines ---------------------------------------------------------------------------
 # "济宁高新控股集团党委书记 李兵": organisation+position, whitespace, a 2-4 character name.
 # Names of minority nationalities are written with a middle dot: 艾尔肯·吐尼亚孜.
-NAME = r"(?:[\u4e00-\u9fff]{2,8}[·•．][\u4e00-\u9fff]{2,8}|[\u4e00-\u9fff]{2,4})"
+# Two-character names are often typeset with a space between them: 国务院总理　李　强.
+NAME = r"(?:[\u4e00-\u9fff]{2,8}[·•．][\u4e00-\u9fff]{2,8}|[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff][\u3000 ][\u4e00-\u9fff])"
 BYLINE = re.compile(rf"^(?P<role>\S{{3,60}}?)[\s\u3000]+(?P<name>{NAME})$")
 POSITION_SUFFIX = re.compile(
     r"(?:党工委|党委|党组|区委|市委|县委|省委)?(?:副)?(?:书记|主任|副主任|局长|副局长|部长|副部长|区长|副区长|"
@@ -70,8 +71,12 @@ SOURCE_LINE = re.compile(r"^来源[:：]\s*(?P<source>\S+)")
 FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?")
 YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月")
 YEAR_IN_TITLE = re.compile(r"(?P<y>(?:19|20)\d{2})年")
-# "——2026年2月3日在湖南省第十四届人民代表大会第四次会议上"
-MEETING_LINE = re.compile(r"^[—―\-－]{1,2}\s*(?P<date>.{6,14}日)在(?P<meeting>.+?)上$")
+# "——2026年2月3日在湖南省第十四届人民代表大会第四次会议上", also without the dash, in
+# brackets, with Chinese-numeral dates (二〇二六年一月二十七日), or cut to "...会议上".
+MEETING_LINE = re.compile(
+    r"^[—―\-－（(]{0,2}\s*(?:(?P<date>[\d〇零一二三四五六七八九十]{2,4}年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日)在)?"
+    r"(?P<meeting>[^。，,]{0,40}(?:代表大会|会议|會議)[^。，,]{0,12})上[)）]?$"
+)
 
 # --- quoting a leader within a meeting report ------------------------------------------
 # "毕志伟指出，..." "刘宗国强调，..." "针对当前工作，毕志伟要求，..."
@@ -96,3 +101,6 @@ POSITION_WORD = re.compile(
 NARRATION_LEAD = re.compile(r"^(?:会上|会议|会前|会后|本报讯|据悉|据了解|记者|此外|另外|随后|期间|当天|\d{1,2}月\d{1,2}日)")
 # "我区", "全区": the report speaks for a home district without naming it.
 HOME_REFERENCE = re.compile(r"我(?:区|市|县|省)|全(?:区|市|县)")
+CN_DIGIT = re.compile(r"[〇零一二三四五六七八九十]")
+# "现在，我代表国务院，向大会报告政府工作": the body the speaker speaks for.
+SPEAKS_FOR = re.compile(r"我代表(?P<body>国务院|國務院|[^，,。、]{2,16}?人民政府)")

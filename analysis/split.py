@@ -92,7 +92,7 @@ def _take_header(d: ReportDraft, line: str) -> None:
     if m := R.DATE_SOURCE_LINE.match(line):
         d.date_text, d.source = m.group("date"), m.group("source") or ""
     elif m := R.MEETING_LINE.match(line):
-        d.date_text, d.meeting = m.group("date"), m.group("meeting")
+        d.date_text, d.meeting = m.group("date") or "", m.group("meeting")
     else:
         d.byline = line
 
