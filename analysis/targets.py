@@ -1,0 +1,535 @@
+"""Quantities in report paragraphs: targets (commitments), achievements and context figures.
+
+`extract_quantities(paragraph)` returns one `Quantity` per number-with-unit. It works on a
+width-normalised copy of the paragraph (same length, so offsets map back) and slices
+`sentence` and `span` out of the original text.
+
+What counts as a quantity: a number (Arabic, or Chinese such as 两/十余/廿八, or 百分之X)
+followed by a unit from `_BASE` (亿元, %, 个, 家, 万人 ...). Everything else is skipped:
+years and dates (年/月/日 are not units), durations (3天, 6个月), ranks (第25位, 前三位),
+per-unit rates (每万人), numbers glued to letters (H2栋, 5G), names (中电48所, 惠新1号,
+2.0版, 500强), anything inside “...” or 《...》, and Chinese-numeral counts of abstract
+items (四个方面, 两个突出问题) or of an enumeration just listed (A、B、C三条主线, “…”三个项目库).
+The numeral 一 on its own (一批, 一个问题) is never a count, and a figure after 这/那 points
+back at one already given (这八十亿元中), so it is skipped too.
+
+Decisions (documented here and pinned by tests/analysis/test_targets.py):
+
+- span: from the first digit to the end of the unit, including 余/多 written inside it
+  ("400余人"); hedges before/after the number (力争, 以上, 左右) are in `hedge`, not span.
+- hedge: the nearest modal word before the value in the sentence (力争, 确保, 争取, 必须,
+  务必), comparators in the value's clause (不低于, 超过, 突破, 控制在 ...), 近/约/逾
+  written right before the number, 余/多 inside it and 以上/以下/左右/以内 after it; in
+  text order, joined by "|". 达到/实现 are plain verbs, never hedges.
+- indicator: the noun phrase before the value, from the previous clause mark (，、；：) or
+  the previous quantity, cut after the last time phrase (全年, 第二季度) or list 等, with
+  leading scope/modal/connective words (全区, 确保, 要, 实现, 对 ...) and trailing level
+  verbs/hedges (达到, 实现, 控制在, 提高到 ...) removed. Change verbs stay (增长, 下降,
+  净增): "地区生产总值增长" is a growth rate, "地区生产总值" a level. Scope words are
+  dropped, so 确保全区美丽乡村A类村覆盖率达到56% -> "美丽乡村A类村覆盖率".
+  Content verbs stay: 引进高层次人才80个 -> "引进高层次人才".
+  A value whose clause holds only a change verb inherits the previous quantity's
+  indicator: 营业总收入2942亿元,增长10.2% -> "营业总收入增长". An empty clause (a list
+  such as 实现20亿元、力争30亿元) inherits the previous indicator as is.
+  Counter units (个, 家, 项 ...) may precede their noun: 帮助225家企业 -> "帮助企业",
+  纳入省重点的2个项目 -> "纳入省重点的项目", PSS半导体等40个项目 -> "项目".
+- kind: from cue words. The nearest strong cue before the value in its sentence decides
+  (target: 力争 确保 要 将 目标是 预期 年内 今年 到2030年 必须 下一步 ...; achievement:
+  截至 已 获批 先后 同比 比上年 N年来 以来 1-11月份 ...); else a target cue or a
+  comparison (比上年, 高于预期) right after it (within 24 characters: "实现20亿元、力争
+  30亿元", "33.5万亿元，比上年增长8.7%"); else a weak cue before it in the sentence
+  (了: achievement); else the nearest strong cue earlier in the paragraph (a target list
+  split by ；). A sentence naming another place (该区, 他们, 考察地区 ...) before
+  the value makes it context; so does no cue at all (recap figures in a paragraph with no
+  past-tense cue stay context: precision over recall). 实现 and 达到 are written in both
+  targets and results, so they are not cues.
+- deadline: the nearest time phrase before the value in its sentence; else one within 12
+  characters after it ("达到56%,年内"); else the nearest in the preceding sentences of a
+  ；-chain ("1-11月份,...;工业增加值628.7亿元" -> 1-11月份).
+- value_normalised: value times the 万/亿 multiplier, in the base unit (30亿元 -> 3e9 元,
+  400万人 -> 4e6 人, 615亿斤 -> 6.15e10 斤, 80个 -> 80 个, 5个百分点 -> 5 百分点). A bare
+  multiplier with no unit after it ("人口1.4亿") gives None and unit_normalised "".
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+from analysis.normalize import normalize_width
+from analysis.sentences import sentence_spans
+
+
+@dataclass(frozen=True)
+class Quantity:
+    start: int
+    end: int
+    sentence: str
+    span: str
+    indicator: str
+    value: float
+    value_max: float | None
+    unit: str
+    value_normalised: float | None
+    unit_normalised: str
+    hedge: str
+    deadline: str
+    kind: str
+
+
+# --- numbers and units --------------------------------------------------------------
+
+_CN = "零〇一二两三四五六七八九十廿百千"
+# Arabic numbers: thousands groups only with an ASCII comma (the full-width clause comma is
+# restored before matching, so "1,350" is a number and "5，6" is not).
+_NUM_AR = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
+# Chinese numbers must start with a digit word, so 千家万户/百日会战 never start one;
+# 万/亿 inside (三万五千) only when more digit words follow, else they are the multiplier.
+_NUM_CN = r"[一二两三四五六七八九十廿][" + _CN + r"]*(?:[万亿][" + _CN + r"]+)*(?:[点點][〇零一二三四五六七八九]+)?"
+_NUM = rf"(?:{_NUM_AR}|{_NUM_CN})"
+_MULT = r"万亿|千万|百万|亿|万"
+# Base units, longest first. Look-aheads keep words that start with a unit character out
+# (家庭, 人民, 支持, 项目, 所在, 位于, 种植, 台阶, 个月 ...): precision over recall.
+_BASE = "|".join(
+    [
+        r"个百分点", r"百分点", r"%", r"‰",
+        r"平方公里", r"平方千米", r"平方米", r"立方米", r"公里", r"千米", r"公顷", r"亩",
+        r"千瓦时", r"千瓦", r"标准箱", r"标箱", r"微克/立方米",
+        r"吨", r"公斤", r"千克", r"斤",
+        r"美元", r"欧元", r"港元", r"元(?:/(?:人|吨|亩|平方米|户|年))?",
+        r"人次", r"(?:场|架|班|车|航)次", r"人(?!民|均|大|才|工|员|士|们|心|性|事|物|选|次)",
+        r"户(?!籍|口|外|型)", r"家(?!庭|乡|长|居|园|属|族|电|具|门|底|国|里|人|中)",
+        r"个(?!月|工作日|小时|季度|星期|体|性|别|税|案|人)", r"项(?!目(?!标))",
+        r"所(?!在|属|有|以|得|谓)", r"名(?!义|称|单|录|牌|字|片|列|次|气|胜|誉)",
+        r"位(?!于|置|列)", r"支(?!持|付|出|部|柱|撑|援|流)", r"座(?!谈|位)",
+        r"条(?!件|例|款|约)", r"件", r"场(?!所|景|地|馆)", r"次(?!要|数|序|日|年|级|生|贷|元|创|会|方|产|品)",
+        r"台(?!阶|湾|州|风|账|上)", r"套(?!餐|路)", r"辆", r"批(?!准|复|次|发)",
+        r"类(?!型|似|别)", r"种(?!植|子|业|养|类)", r"栋", r"处(?!理|置|于|长|室)",
+        r"篇", r"款(?!项)", r"例(?!如|外|行)", r"艘", r"颗", r"倍",
+    ]
+)
+_POST_HEDGE = r"以上|以下|左右|以内|上下|之内"
+# One quantity: number, optional range (20-30亿元, 5%—5.5%, 20至30亿元), 余/多 inside,
+# multiplier, unit, trailing hedge. The unit is optional here; _qty_hit() decides.
+_QTY = re.compile(
+    rf"(?P<num>{_NUM})"
+    rf"(?:(?P<u1>%|(?:{_MULT})?(?:{_BASE}))?(?P<sep>-|—{{1,2}}|–|~|至|到)(?P<num2>{_NUM}))?"
+    rf"(?P<ap1>余|多)?(?P<mult>{_MULT})?(?P<ap2>余|多)?(?P<base>{_BASE})?"
+    rf"(?P<post>{_POST_HEDGE})?"
+)
+# 百分之二十, 百分之三十六点九 (older national reports write percentages this way).
+_PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点點]+|\d+(?:\.\d+)?)(?P<post>以上|以下|左右|以内)?")
+_MULT_VALUE = {"万": 10**4, "亿": 10**8, "万亿": 10**12, "千万": 10**7, "百万": 10**6}
+_UNIT_ALIAS = {"个百分点": "百分点", "平方千米": "平方公里", "千米": "公里", "千克": "公斤"}
+_COUNTERS = set("个家项所名位支座条件场次台套辆批类种栋处篇款例艘颗户")
+
+# Text that is a name, not a count: inside quotes or book-title marks (“三倒六个一”,
+# 《…2021年工作要点》). Length caps keep an unbalanced quote from masking a paragraph.
+_MASKED = re.compile(r"“[^”\n]{0,40}”|《[^》\n]{0,60}》|\"[^\"\n]{0,40}\"|「[^」\n]{0,40}」")
+# A number glued to these is a code, version, rank or per-unit rate, not a count.
+# 这/那 point back at a figure already given (这八十亿元中).
+_BAD_BEFORE = re.compile(r"[A-Za-z0-9._/:#\-+]$|第$|前$|每$|这$|那$")
+# Before a Chinese numeral these make it vague or a name: 数十个, 几百家, 星期三, 初三.
+_BAD_BEFORE_CN = re.compile(r"[数几周初好再届点點]")
+# 三四个, 一两个, 七八家: an approximate range, not a count.
+_CN_PAIR = re.compile(r"[一二两三四五六七八九][一二两三四五六七八九]")
+# Names that look like counts: 八项规定, 十次全会 (届次), 二人转, 两位数增长.
+_NAME_AFTER = re.compile(r"项规定|次全会|次会议|次党代会|人转|位数|个代表|个现代化|个凡是|个基本点")
+# Chinese-numeral counts of abstract items (四个方面, 两个突出问题, 八个方面).
+_ABSTRACT = re.compile(
+    r"(?:突出|重大|主要|关键|重要)?(?:方面|问题|环节|意识|自信|维护|确立|原则|关系|作用|毫不动摇|结合"
+    r"|务必|大局|一百年|先行|同步|转变|层次|阶段|步|字|优先|并重|轮子|基本|坚持|文明|统筹|效益|目标"
+    r"|任务|战略|理念|要素|机制|体系|优势|短板|难题|矛盾|抓手|导向|能力|思维|精神|主线|路径|支撑"
+    r"|动力|引擎|清单|机遇|挑战|方针|保障|融合|循环|市场|文件|不|必须|心|字号|着力点|转型|高地|底线|资源"
+    r"|超级大国|联合公报|中心|积极性|翅膀|拳头|轮|纵|横|主张|[一二两三四五六七八九十])"
+)
+# Arabic-numeral counts are kept unless the noun is plainly abstract (6个方面).
+_ABSTRACT_CORE = re.compile(r"(?:突出|重大|主要|关键|重要)?(?:方面|环节|原则|关系)")
+
+# --- cue words ------------------------------------------------------------------------
+
+# 争取 is a commitment only before a result (争取更好结果, 争取实现); before a noun it is
+# securing funds, which recaps report (争取中央预算内投资180亿元).
+_ZHENGQU = r"争取(?=更|实现|达到|达|突破|超过|在|用|早|于|再|提前|全|年|\d)"
+# 将 before a verb is "will" (将继续, 将加快); before a noun it marks the object, in recaps
+# too (将增值税税率从17%降至13%).
+_JIANG = (
+    r"将(?=继续|进一步|加快|坚持|着力|全面|大力|积极|持续|推动|推进|实施|建成|建设|开展|围绕|以|在|把"
+    r"|按照|聚焦|深入|力争|努力|不断|重点|更加|切实|完成|实现|达到|突破|新增|启动|打造|形成|提升|加强|会"
+    r"|成为|迎来|进入|全力|集中|用|于|再|陆续|新建|投入|安排|组织|举办|出台|制定|研究|逐步|适时)"
+)
+# Forward-looking cues. 要 excludes the words it starts or ends (主要, 需要, 要求, 要素);
+# 确保了 is past. Left out: 计划 and 努力 (吟龙培育计划, 经过努力 are names and
+# recaps as often as commitments), 预计 (reports give last year's preliminary figures as
+# 预计...达7.4万家), 稳预期 (a slogan) and 预期性指标.
+_T_STRONG = (
+    rf"力争|确保(?!了)|{_ZHENGQU}|(?<![主重需只纪摘必首简提扼险政不])要(?![求素点闻害是么事务件])"
+    rf"|{_JIANG}|目标(?:是|为|[：:])|(?<!稳)预期(?!性)|(?<![模虚])拟|务必|必须|下一步|下步"
+    r"|今后|明年|年内|(?:年底|年末|月底)前|今年(?!以来)|(?:到|至)(?:19|20)\d\d年(?!的)|力求|争创"
+)
+# Backward-looking cues. "高于预期" is listed before 预期 can match inside it.
+_A_STRONG = (
+    r"(?:好|高|快)于预期|超(?:过)?预期|超额完成|截至|截止|(?<![而不])已|获批|先后|同比|比上年"
+    r"|较上年|比去年|上年同期|年来|以来|过去|去年|刚刚|回顾|荣获|获评|跃居|位居|居全国"
+    r"|\d{1,2}(?:-|到|至)\d{1,2}月份?|前三季度"
+)
+# Achievement cues that look back at a value written before them (增长8.7%，比上年...).
+_RETRO = re.compile(r"(?:好|高|快)于预期|超(?:过)?预期|超额完成|同比|比上年|较上年|比去年|上年同期|跃居|位居|居全国")
+# One alternation so the leftmost cue wins where two overlap (高于预期 vs 预期).
+# Weak cue: 了 (安置了903万人). No cue at all: 全年 opens recaps (全年地区生产总值增长4.9%)
+# as often as plans, 累计 is written in targets too (累计建成...7000个以上).
+_CUES = re.compile(rf"(?P<a>{_A_STRONG})|(?P<t>{_T_STRONG})|(?P<aw>(?<![为除罢受])了(?![解结却]))")
+# The sentence is about somebody else (a benchmarked district, the hosts of a study tour).
+_OTHER = re.compile(r"该区|该市|该县|该省|该园区|该公司|该集团|他们|对方|考察地区|先进地区")
+_AFTER_WINDOW = 24
+
+# --- deadlines ------------------------------------------------------------------------
+
+_CN_SMALL = "一二两三四五六七八九十"
+# Time phrases a quantity is due by or measured over. Years first so 2025年 is one phrase;
+# a bare duration (三年, 近5年来) must not be a qualifier (10年以上积案, 五年级).
+_DEADLINE = re.compile(
+    r"(?:到|至|截至|截止)?(?:19|20)\d\d年(?:底前|底|末|前|内|以前|之前|以来)?"
+    r"|(?:到|至)?[一二三四五六七八九〇零]{4}年(?:底|末|前|内)?"
+    r"|“?十[一二三四五六]五”?(?:期间|时期|末|初|以来)"
+    r"|今年以来|去年以来|全年|年内|年底前|年底|年末|年初|今年|明年|后年|当年|本年度"
+    r"|[上下]半年|(?:第|前)?[一二三四1-4]季度|\d{1,2}(?:-|到|至)\d{1,2}月份?|\d{1,2}月(?:份以来|份|底前|底|末|以来)"
+    r"|月底前|每年|每月|每季度"
+    rf"|(?:今后|未来|近)?(?<![\d第前])(?:[{_CN_SMALL}]{{1,2}}|\d{{1,2}})(?:个月|年)(?:内|来|间)?"
+    r"(?!以上|以下|多|余|级|度|代|前|后|轮|期|龄)"
+)
+# A time phrase written after the value counts only if it looks ahead: "达到56%,年内" yes,
+# "10个项目,以及去年以来的..." no (it opens the next item).
+_DEADLINE_AFTER = 12
+_BACKWARD = re.compile(r"来|去年|截至|截止|上半年|前三季度|\d-\d")
+
+# --- indicator trimming ---------------------------------------------------------------
+
+_CLAUSE_MARKS = set("，,；;：:。！？!?\n")
+# Leading words that are not part of what is measured: list openers, scope, time,
+# modality, connectives, plain verbs. Look-aheads keep 要素, 在建, 对外, 使用, 并购 whole.
+_LEAD = re.compile(
+    r"(?:[一二三四五六七八九十]+[是要]|的|\(|共计|首先|其次|再次|最后|同时|此外|另外|其中|特别是|尤其是|全区|全省"
+    r"|全市|全县|全镇|全国|我区|我省|我市|我县|本区|本市|该区|该市|该县|全年|年内|今年|明年|力争|确保|争取|必须|务必"
+    r"|要(?![求素点闻害])|将(?![军士领])|并(?![购表联网])|和|及(?![时早格])|且|与|对(?![外口象标接比话手应策])"
+    r"|使(?![用馆命])|让"
+    r"|在(?![建线岗校职途读册库营编押役场地外])|推动|促进|形成|实现(?![率值额量])|达到|完成(?![率值额量数])|全力|着力|尽快|努力|进一步"
+    r"|继续|持续|不断|先后|已经|已|同比|比上年|较上年|比去年|分别|共(?![享同建产青用性识]))+"
+)
+# Trailing level verbs and hedges (达到, 控制在, 提高到): the value is the level, the verb
+# is not the indicator. Change verbs (增长, 下降) are kept.
+_TRAIL = re.compile(
+    r"(?:达到|达|实现|完成|为|是|至|到|突破|超过|超|不低于|不少于|不超过|不高于|保持在|控制在|稳定在"
+    r"|(?:提高|提升|增加|增长|扩大|上升|下降|降低|减少|缩小|压缩|缩短)(?:到|至)|增至|降至|升至|近|约|逾"
+    r"|力争|确保|争取|必须|务必|要|将|共|共计|总计|合计|约合|拥有|共有|已有|现有|有|了|由|从|这些|那些|这|那|其)+$"
+)
+_CHANGE_ONLY = re.compile(r"^(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
+_CHANGE_END = re.compile(r"(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
+# 等 closing a list ("A、B、C等总投资45亿元"), not inside 高等/平等/等级.
+_LIST_DENG = re.compile(r"(?<![高平同对均中初优次])等(?![级于待同额效])")
+# Cut the indicator after these: time phrases, 截至目前 and the like, and 把 (要把新增就业
+# 120万人作为约束性指标: what follows 把 is the object measured).
+_CUT = re.compile(rf"{_DEADLINE.pattern}|截至目前|截止目前|目前|当前|截至|截止|把")
+# The noun after a counter ends where a verb or preposition starts (80家机构率先入驻).
+_POST_STOP = re.compile(
+    r"(?<![所存现正实内外自])在|(?<![关属由对至基处等善易便])于|(?<![作行成认因])为|(?<![平温缓总柔])和"
+    r"|(?<![普涉危以])及|(?<![主重需纪首])要|(?<!参)与|率先|接力|加快|完成|投产|投入|入驻|成功|设立"
+    r"|成立|落户|全部|均|已|将|被|以及|等|进行|开展|参加|参与|获得|取得|实现|达到|合计|累计|分别|相继"
+    r"|陆续|纷纷|正在|一同|同比|得到|纳入|列入|通过|建成|开工|竣工|签约|落地|上市|挂牌|认定|获批|获评"
+    r"|荣获|实施|启动|推进|按照|根据|依托|围绕|向|把|给予|都|也|还|就|考察|作为|专门|负责|绝大多数|\d"
+)
+_POST_MAX = 20
+
+# --- hedges ---------------------------------------------------------------------------
+
+# Modal words: only the nearest one before the value in its sentence is kept.
+_MODAL = re.compile(rf"力争|确保(?!了)|{_ZHENGQU}|必须|务必")
+# Bounds, looked for in the value's own clause.
+_COMPARATOR = re.compile(r"不低于|不少于|不超过|不高于|超过|突破|至少|控制在|最高|最低")
+# Approximations written right before the number (近30个).
+_ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
+
+# Cheap pre-check: most paragraphs of a report hold no digit at all.
+_HAS_NUMBER = re.compile(rf"\d|[{_CN_SMALL}廿]")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A matched number-with-unit, offsets in the paragraph."""
+
+    start: int  # first character of the number
+    unit_end: int  # end of the unit (end of `span`)
+    end: int  # end including a trailing hedge (以上, 左右)
+    value: Decimal
+    value_max: Decimal | None
+    mult: str
+    base: str
+    chinese: bool  # written in Chinese numerals
+    hedges: tuple[tuple[int, str], ...]  # 余/多 inside, 以上/左右 after
+
+
+@dataclass(frozen=True)
+class _Para:
+    text: str  # original
+    work: str  # width-normalised, same length
+    spans: list[tuple[int, int]]
+    mask_starts: list[int]
+    mask_ends: list[int]
+    cues: list[tuple[int, str, bool, bool]]  # (position, kind, strong, may look back)
+
+
+def extract_quantities(paragraph: str) -> list[Quantity]:
+    """All quantities of `paragraph`, in text order (see the module doc for the rules)."""
+    if not paragraph or not _HAS_NUMBER.search(paragraph):
+        return []
+    para = _prepare(paragraph)
+    out: list[Quantity] = []
+    for i, (s, e) in enumerate(para.spans):
+        prev: tuple[_Hit, str] | None = None
+        for hit in _hits(para, s, e):
+            q = _quantity(para, i, hit, prev)
+            if q is not None:
+                out.append(q)
+                prev = (hit, q.indicator)
+    return out
+
+
+def _prepare(paragraph: str) -> _Para:
+    # Keep the full-width clause comma distinct from the ASCII thousands separator.
+    work = normalize_width(paragraph.replace("，", "\ue000")).replace("\ue000", "，")
+    masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
+    para = _Para(paragraph, work, sentence_spans(work), [a for a, _ in masks], [b for _, b in masks], [])
+    for m in _CUES.finditer(work):
+        if not _masked(para, m.start()):
+            para.cues.append((m.start(), _cue_kind(m), m.lastgroup in ("a", "t"), _looks_back(m)))
+    return para
+
+
+def _cue_kind(m: re.Match) -> str:
+    return "achievement" if m.lastgroup in ("a", "aw") else "target"
+
+
+def _looks_back(m: re.Match) -> bool:
+    """May this cue decide a value written before it? Targets yes (实现20亿元、力争30亿元);
+    achievements only the comparisons (比上年, 高于预期), not 以来/累计 opening a new item."""
+    return m.lastgroup == "t" or (m.lastgroup == "a" and bool(_RETRO.fullmatch(m.group())))
+
+
+def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
+    """True if `pos` (or all of pos..end) lies inside quotes or book-title marks."""
+    i = bisect.bisect_right(para.mask_starts, pos) - 1
+    return i >= 0 and para.mask_ends[i] > (pos if end is None else end - 1)
+
+
+def _hits(para: _Para, s: int, e: int) -> list[_Hit]:
+    """Numbers with units in work[s:e] that pass the not-a-quantity filters."""
+    pct = list(_PCT_CN.finditer(para.work, s, e))
+    taken = [(m.start(), m.end()) for m in pct]
+    hits = [h for m in pct if (h := _pct_hit(para, m)) is not None]
+    for m in _QTY.finditer(para.work, s, e):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        if (h := _qty_hit(para, m)) is not None:
+            hits.append(h)
+    return sorted(hits, key=lambda h: h.start)
+
+
+def _pct_hit(para: _Para, m: re.Match) -> _Hit | None:
+    value = _number(m["num"])
+    if value is None or _masked(para, m.start()):
+        return None
+    post = ((m.start("post"), m["post"]),) if m["post"] else ()
+    return _Hit(m.start(), m.end("num"), m.end(), value, None, "", "%", True, post)
+
+
+def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
+    w = para.work
+    base, mult = m["base"] or "", m["mult"] or ""
+    if not base and not (mult and not _is_word_char(w, m.end("mult"))):
+        return None  # no unit: a year, a date, a list number, a name
+    if _masked(para, m.start()) or _BAD_BEFORE.search(w, max(0, m.start() - 2), m.start()):
+        return None
+    chinese = not m["num"][0].isdigit()
+    if chinese and _bad_chinese(w, m):
+        return None
+    value = _number(m["num"])
+    value_max = _number(m["num2"]) if m["num2"] else None
+    if value is None or (m["num2"] and value_max is None):
+        return None
+    unit_end = m.end("base") if base else m.end("mult")
+    inner = [(m.start(g), m[g]) for g in ("ap1", "ap2") if m[g]]
+    post = [(m.start("post"), m["post"])] if m["post"] else []
+    return _Hit(m.start(), unit_end, m.end(), value, value_max, mult, base, chinese, tuple(inner + post))
+
+
+def _bad_chinese(w: str, m: re.Match) -> bool:
+    """一批/一个问题; 数十个; counts summing up a list just given (“…”三个项目库, 等七项工程)."""
+    before = w[m.start() - 1 : m.start()]
+    if m["num"] == "一" or before in ("”", "等") or _BAD_BEFORE_CN.match(before):
+        return True
+    return bool(_CN_PAIR.search(m["num"]) or _NAME_AFTER.match(w, m.end("num")))
+
+
+def _is_word_char(text: str, pos: int) -> bool:
+    return pos < len(text) and (text[pos].isalnum())
+
+
+def _number(s: str) -> Decimal | None:
+    """Decimal value of an Arabic ("1,350.97") or Chinese ("二十五", "十", "三十六点九") number."""
+    try:
+        if s[0].isdigit():
+            return Decimal(s.replace(",", ""))
+        return Decimal(str(cn2an.cn2an(s.replace("點", "点"), "normal")))
+    except (ValueError, InvalidOperation, KeyError, IndexError, TypeError):
+        return None
+
+
+def _quantity(para: _Para, i: int, hit: _Hit, prev: tuple[_Hit, str] | None) -> Quantity | None:
+    """The row for one hit of sentence i; `prev` is the sentence's previous row (hit, indicator)."""
+    s, e = para.spans[i]
+    cs, mark = _clause_start(para.work, prev[0].end if prev else s, hit.start)
+    post = _post_noun(para.work, hit.end, e)
+    if _abstract(para.work, hit, post, mark):
+        return None
+    kind = _kind(para, s, e, hit)
+    return Quantity(
+        start=s,
+        end=e,
+        sentence=para.text[s:e],
+        span=para.text[hit.start : hit.unit_end],
+        indicator=_indicator(para, cs, hit, post, mark, prev[1] if prev else ""),
+        value=float(hit.value),
+        value_max=float(hit.value_max) if hit.value_max is not None else None,
+        unit=hit.mult + hit.base,
+        value_normalised=float(hit.value * _MULT_VALUE.get(hit.mult, 1)) if hit.base else None,
+        unit_normalised=_UNIT_ALIAS.get(hit.base, hit.base),
+        hedge="|".join(w for _, w in _hedges(para, s, cs, hit, kind)),
+        deadline=_deadline(para, i, hit),
+        kind=kind,
+    )
+
+
+def _clause_start(w: str, lo: int, pos: int) -> tuple[int, str]:
+    """Start of the clause ending at `pos` (not before `lo`) and the mark that opened it."""
+    for j in range(pos - 1, lo - 1, -1):
+        c = w[j]
+        if c in _CLAUSE_MARKS:
+            return j + 1, c
+        if c == "、" and not _between_numerals(w, j):
+            return j + 1, c  # a list, but not 一、二、三产业
+    return lo, ""
+
+
+def _between_numerals(w: str, j: int) -> bool:
+    return 0 < j < len(w) - 1 and w[j - 1] in _CN_SMALL and w[j + 1] in _CN_SMALL
+
+
+def _post_noun(w: str, pos: int, e: int) -> tuple[int, int]:
+    """Offsets of the noun after a quantity (225家企业 -> 企业), empty if none."""
+    a = pos + 1 if w[pos : pos + 1] == "的" else pos
+    b = a
+    while b < min(e, a + _POST_MAX) and w[b] not in _CLAUSE_MARKS and w[b] != "、":
+        b += 1
+    if b == a or not (w[a].isalpha() or w[a] == "“"):
+        return a, a
+    stop = _POST_STOP.search(w, a + 1, b)
+    b = stop.start() if stop else b
+    return a, b - 1 if b - a > 1 and w[b - 1] == "中" else b  # 5个区(市)中
+
+
+def _abstract(w: str, hit: _Hit, post: tuple[int, int], mark: str) -> bool:
+    """Chinese-numeral counts of abstract items or of a list just given: not quantities."""
+    if hit.base not in _COUNTERS:
+        return False
+    if not hit.chinese:
+        return bool(_ABSTRACT_CORE.match(w, *post))
+    return mark == "、" or bool(_ABSTRACT.match(w, *post))
+
+
+def _indicator(para: _Para, cs: int, hit: _Hit, post: tuple[int, int], mark: str, prev: str) -> str:
+    """What is measured (see the module doc): the phrase before the value, or the noun after it."""
+    a, b = _trim(para.work, cs, hit.start)
+    pre, noun = para.text[a:b], para.text[post[0] : post[1]]
+    if hit.base in _COUNTERS and noun:
+        if pre.endswith("的") and len(pre) <= 16:
+            return pre + noun  # 纳入省重点的2个项目 -> 纳入省重点的项目
+        return noun if mark == "、" or len(pre) > 4 else pre + noun  # 帮助225家企业 -> 帮助企业
+    pre = pre.removesuffix("的")
+    if not pre:
+        return noun or prev  # 3万元以下的集体经济薄弱村; 实现20亿元、力争30亿元
+    if prev and _CHANGE_ONLY.match(pre):
+        return _CHANGE_END.sub("", prev) + pre  # 营业总收入2942亿元,增长10.2% -> 营业总收入增长
+    return pre
+
+
+def _trim(w: str, a: int, b: int) -> tuple[int, int]:
+    """Offsets of the indicator inside the clause w[a:b] before a value."""
+    b = _strip_trail(w, a, b)
+    for m in _CUT.finditer(w, a, b):
+        a = max(a, m.end())  # after the last time phrase: 全年|新增融资到位
+    for m in _LIST_DENG.finditer(w, a, b):
+        a = max(a, m.end())  # after a list: A、B、C等|总投资
+    m = _LEAD.match(w, a, b)
+    a = m.end() if m else a
+    return a, _strip_trail(w, a, b)
+
+
+def _strip_trail(w: str, a: int, b: int) -> int:
+    m = _TRAIL.search(w, a, b)
+    return m.start() if m else b
+
+
+def _hedges(para: _Para, s: int, cs: int, hit: _Hit, kind: str) -> list[tuple[int, str]]:
+    """(position, word) of the hedges of a value, in text order. A modal word (力争, 确保)
+    counts only for targets: in 争取力度截止目前获批3.5亿元 it is not about the value."""
+    w = para.work
+    found = list(hit.hedges)
+    modal = [m for m in _MODAL.finditer(w, s, hit.start) if not _masked(para, m.start())]
+    if modal and kind == "target":
+        found.append((modal[-1].start(), modal[-1].group()))
+    found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, cs, hit.start)]
+    if m := _ADJACENT.search(w, cs, hit.start):
+        found.append((m.start(), m.group()))
+    return sorted(set(found))
+
+
+def _deadline(para: _Para, i: int, hit: _Hit) -> str:
+    """Nearest time phrase before the value; else just after it; else earlier in a ；-chain."""
+    found = _deadlines(para, *para.spans[i])
+    before = [d for d in found if d[1] <= hit.start]
+    after = [d for d in found if hit.unit_end <= d[0] <= hit.end + _DEADLINE_AFTER and _forward(para, d)]
+    pick = before[-1] if before else after[0] if after else None
+    j = i - 1
+    while pick is None and j >= 0 and para.work[para.spans[j][1] - 1] in ";；":
+        found = _deadlines(para, *para.spans[j])
+        pick = found[-1] if found else None
+        j -= 1
+    return para.text[pick[0] : pick[1]] if pick else ""
+
+
+def _forward(para: _Para, d: tuple[int, int]) -> bool:
+    """A time phrase after a value must look ahead (年内), not back (去年以来, 近5年来)."""
+    return not _BACKWARD.search(para.work, *d)
+
+
+def _deadlines(para: _Para, s: int, e: int) -> list[tuple[int, int]]:
+    spans = ((m.start(), m.end()) for m in _DEADLINE.finditer(para.work, s, e))
+    return [(a, b) for a, b in spans if not _masked(para, a, b)]
+
+
+def _kind(para: _Para, s: int, e: int, hit: _Hit) -> str:
+    """target / achievement / context from the cue words around the value (module doc)."""
+    if _OTHER.search(para.work, s, hit.start):
+        return "context"
+    before = [c for c in para.cues if s <= c[0] < hit.start]
+    strong = [c for c in before if c[2]]
+    after = [c for c in para.cues if hit.end <= c[0] < min(e, hit.end + _AFTER_WINDOW) and c[3]]
+    frame = [c for c in para.cues if c[0] < s and c[2]]
+    for cue in (strong[-1:], after[:1], before[-1:], frame[-1:]):
+        if cue:
+            return cue[0][1]
+    return "context"

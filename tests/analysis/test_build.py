@@ -1,0 +1,173 @@
+"""The build command end to end: tables written, bad files reported, unchanged files reused,
+failures leaving the previous store intact."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from analysis import build as build_mod
+from analysis.build import build, collect_inputs
+from analysis.schema import TABLES, render_markdown
+from analysis.store import StoreError, build_lock, open_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("store") / "store"
+    result = build([SEEDS], out, workers=1)
+    return out, result
+
+
+def test_seed_build_writes_every_table_with_the_registry_columns(seed_store):
+    out, result = seed_store
+    assert (result.n_files, result.n_reports, result.skipped) == (5, 11, [])
+    for name, table in TABLES.items():
+        schema = pq.read_schema(out / f"{name}.parquet")
+        assert schema.names == table.column_names, name
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["n_reports"] == 11
+
+
+def test_seed_reports_table_holds_the_expected_speakers_and_districts(seed_store):
+    out, _ = seed_store
+    reports = pq.read_table(out / "reports.parquet").to_pandas()
+    assert sorted(s for s in reports["speaker"] if s) == sorted(["李兵", "蒙婷", "焦军波", "王兵", "李越峰", "罗会涛", "徐言朋"])
+    assert reports.groupby("district").size().to_dict() == {"济宁高新区": 9, "山亭区": 2}
+    assert reports.set_index("speaker").loc["焦军波", "benchmarks"].tolist() == ["潍坊高新区", "长沙高新区"]
+    # Report ids are stable: the content hash prefix and the position in the file.
+    assert reports["report_id"].str.match(r"^[0-9a-f]{12}-\d{2}$").all()
+
+
+def test_paragraph_offsets_slice_the_report_text(seed_store):
+    out, _ = seed_store
+    reports = pq.read_table(out / "reports.parquet").to_pandas().set_index("report_id")
+    paras = pq.read_table(out / "paragraphs.parquet").to_pandas()
+    for row in paras.itertuples():
+        text = reports.loc[row.report_id, "text"]
+        assert text[row.start : row.start + len(row.text)] == row.text
+
+
+def test_meeting_report_words_are_counted_per_quoted_speaker(seed_store):
+    out, _ = seed_store
+    tc = pq.read_table(out / "term_counts.parquet").to_pandas()
+    assert {"毕志伟", "刘宗国"} <= set(tc["speaker"])
+
+
+def test_keywords_hold_both_methods_ranked_from_one(seed_store):
+    out, _ = seed_store
+    kw = pq.read_table(out / "keywords.parquet").to_pandas()
+    assert set(kw["method"]) == {"tfidf", "textrank"}
+    assert kw.groupby(["report_id", "method"])["rank"].min().eq(1).all()
+
+
+def test_bad_files_are_reported_by_name_and_the_rest_builds(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(next(SEEDS.glob("000_*.txt")), src / "good.txt")
+    (src / "empty.txt").write_bytes(b"")
+    (src / "junk.txt").write_bytes(bytes(range(256)) * 40)
+    (src / "copy.txt").write_bytes((src / "good.txt").read_bytes())
+    result = build([src, tmp_path / "missing.txt"], tmp_path / "store", workers=1)
+    messages = dict(result.skipped)
+    assert result.n_reports == 4
+    # Folders are read in name order, so copy.txt is met first and good.txt is the duplicate.
+    assert set(messages) == {"in/empty.txt", "in/junk.txt", "missing.txt", "in/good.txt"}
+    assert "empty" in messages["in/empty.txt"]
+    assert "no such file" in messages["missing.txt"]
+    assert messages["in/good.txt"] == "in/good.txt: same content as in/copy.txt (not counted twice)"
+    assert "binary" in messages["in/junk.txt"]
+    summary = result.summary()
+    assert summary.startswith("5 files, 4 reports, 4 skipped")
+    files = pq.read_table(tmp_path / "store" / "files.parquet").to_pandas()
+    assert sorted(files["status"]) == ["duplicate", "ok", "skipped", "skipped", "skipped"]
+
+
+def test_unchanged_files_are_not_analysed_again(tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    first = build([src], out, workers=1)
+    assert (first.analysed, first.reused) == (5, 0)
+    before = pq.read_table(out / "reports.parquet").to_pandas().sort_values("report_id").reset_index(drop=True)
+
+    changed = next(src.glob("004_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充一段新的内容,确保年内完成。\n", encoding="utf-8")
+    second = build([src], out, workers=1)
+    assert (second.analysed, second.reused) == (1, 4)
+    after = pq.read_table(out / "reports.parquet").to_pandas().sort_values("report_id").reset_index(drop=True)
+    assert len(after) == len(before)
+    kept = before[~before["source_file"].str.contains("004_")]
+    assert kept["report_id"].isin(after["report_id"]).all()
+    for name in ("term_counts", "keywords", "themes", "targets", "paragraphs"):
+        assert pq.read_table(out / f"{name}.parquet").num_rows > 0, name
+
+
+def test_a_failing_build_leaves_the_previous_store_intact(tmp_path, monkeypatch):
+    out = tmp_path / "store"
+    build([SEEDS], out, workers=1)
+    before = (out / "reports.parquet").read_bytes()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_mod, "_write_keywords", explode)
+    with pytest.raises(RuntimeError):
+        build([SEEDS, ROOT / "README.md"], out, workers=1)
+    assert (out / "reports.parquet").read_bytes() == before
+    assert open_snapshot(out).manifest["n_reports"] == 11
+    assert not list((tmp_path / "store.builds").glob("*.tmp"))
+
+
+def test_a_second_build_of_the_same_store_is_refused_clearly(tmp_path):
+    out = tmp_path / "store"
+    with build_lock(out):
+        with pytest.raises(StoreError, match="another build is writing"):
+            build([SEEDS], out, workers=1)
+
+
+def test_open_snapshot_explains_missing_and_corrupt_stores(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        open_snapshot(tmp_path / "nothing")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(StoreError, match="corrupt"):
+        open_snapshot(broken)
+
+
+def test_folders_are_searched_for_supported_files_only(tmp_path):
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.html").write_text("<p>x</p>", encoding="utf-8")
+    names = [f.source_file for f in collect_inputs([tmp_path])]
+    assert names == [f"{tmp_path.name}/a.txt", f"{tmp_path.name}/sub/c.html"]
+
+
+def test_cli_exit_codes_and_summary(tmp_path):
+    ok = subprocess.run(
+        [sys.executable, "-m", "analysis", "build", str(SEEDS), "--out", str(tmp_path / "s"), "--workers", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("5 files, 11 reports, 0 skipped")
+    (tmp_path / "bad.txt").write_bytes(b"")
+    bad = subprocess.run(
+        [sys.executable, "-m", "analysis", "build", str(tmp_path / "bad.txt"), "--out", str(tmp_path / "s2")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode == 1
+    assert "bad.txt: empty file" in bad.stdout
+    assert not (tmp_path / "s2").exists()  # nothing readable: no store is written
+
+
+def test_table_docs_are_in_sync_with_the_registry():
+    assert (ROOT / "analysis" / "TABLES.md").read_text(encoding="utf-8").strip() == render_markdown().strip()
