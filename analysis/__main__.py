@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the sample corpus in seeds/)")
     b.add_argument("--out", type=Path, default=Path("store"), help="store folder (default: ./store)")
     b.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
-    b.add_argument("--engine", choices=["rjieba", "jieba"], default="rjieba", help="segmentation engine")
+    b.add_argument("--tokenizer", choices=["rjieba", "jieba"], default="rjieba", help="segmentation engine (rjieba is faster, same tokens)")
     b.add_argument("--dict-dir", type=Path, default=None, help="folder with your own userdict.txt, stopwords.txt, themes.toml, districts.csv")
     b.add_argument("--max-mb", type=float, default=50, help="skip files larger than this many MB (default 50)")
     b.add_argument("--wait", type=float, default=0, help="seconds to wait for another build of the same store")
@@ -36,7 +36,7 @@ def _build(args: argparse.Namespace) -> int:
     from analysis.segment import DICT_DIR
     from analysis.store import StoreError
 
-    res = Resources(dict_dir=args.dict_dir or DICT_DIR, engine=args.engine, max_bytes=int(args.max_mb * 1024 * 1024))
+    res = Resources(dict_dir=args.dict_dir or DICT_DIR, engine=args.tokenizer, max_bytes=int(args.max_mb * 1024 * 1024))
     try:
         result = build(args.paths or [SEEDS], args.out, res=res, workers=args.workers, progress=args.progress, wait=args.wait)
     except StoreError as err:

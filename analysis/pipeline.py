@@ -39,10 +39,9 @@ class Resources:
 
     @cached_property
     def segmenter(self) -> segment.Segmenter:
-        # District names are words: 潍坊高新区 must not come out as 潍坊 / 高新区.
-        return segment.build_segmenter(
-            self.dict_dir / "userdict.txt", extra_words=tuple(self.gazetteer.canonical), engine=self.engine
-        )
+        # District names are place words: 潍坊高新区 must not come out as 潍坊 / 高新区.
+        places = tuple((name, "ns") for name in self.gazetteer.canonical)
+        return segment.build_segmenter(self.dict_dir / "userdict.txt", extra_words=places, engine=self.engine)
 
     @cached_property
     def stopwords(self) -> frozenset[str]:
@@ -69,8 +68,8 @@ class Paragraph:
     text: str
     speaker: str
     start: int
-    tokens: list[str] = field(default_factory=list)  # every token, for theme cues
     terms: list[tuple[str, str]] = field(default_factory=list)  # content terms with POS
+    themes: list[tuple[str, float, list[str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,9 +126,10 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     paragraphs, offset = [], 0
     for text, speaker in zip(draft.paragraphs, meta.paragraph_speakers):
         tagged = merge_names(res.segmenter.tag(normalize_width(text)), names)
-        paragraphs.append(
-            Paragraph(text, speaker, offset, [w for w, _ in tagged], segment.content_terms(tagged, res.stopwords))
-        )
+        terms = segment.content_terms(tagged, res.stopwords)
+        # Theme scores are calibrated on content terms (no punctuation or filler).
+        para_themes = themes.paragraph_themes([t for t, _ in terms], res.themes)
+        paragraphs.append(Paragraph(text, speaker, offset, terms, para_themes))
         offset += len(text) + 1
     return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs)
 
@@ -140,17 +140,23 @@ def merge_names(tagged: list[tuple[str, str]], names: set[str]) -> list[tuple[st
     Names are merged per file rather than added to the tokenizer, so one file's
     names never change how another file is segmented (and cached results stay valid).
     """
-    if not names:
+    starts = {n[:k] for n in names for k in range(1, len(n))}
+    if not starts:
         return tagged
     out: list[tuple[str, str]] = []
     i = 0
     while i < len(tagged):
-        for width in (3, 2):
-            joined = "".join(w for w, _ in tagged[i : i + width])
-            if len(tagged) - i >= width and joined in names:
-                out.append((joined, "nr"))
-                i += width
-                break
+        word = tagged[i][0]
+        if word in starts:  # rare: only then try to join the next one or two tokens
+            for width in (3, 2):
+                joined = "".join(w for w, _ in tagged[i : i + width])
+                if joined in names:
+                    out.append((joined, "nr"))
+                    i += width
+                    break
+            else:
+                out.append(tagged[i])
+                i += 1
         else:
             out.append(tagged[i])
             i += 1
@@ -224,7 +230,7 @@ def theme_rows(ctx: FileContext, res: Resources) -> list[dict]:
         {"report_id": r.report_id, "paragraph_no": i, "theme": theme, "score": score, "evidence": evidence}
         for r in ctx.reports
         for i, p in enumerate(r.paragraphs, 1)
-        for theme, score, evidence in themes.paragraph_themes(p.tokens, res.themes)
+        for theme, score, evidence in p.themes
     ]
 
 
@@ -258,7 +264,7 @@ def target_rows(ctx: FileContext, res: Resources) -> list[dict]:
 def benchmark_rows(ctx: FileContext, res: Resources) -> list[dict]:
     rows = []
     for r in ctx.reports:
-        para_themes = [[t for t, _, _ in themes.paragraph_themes(p.tokens, res.themes)] for p in r.paragraphs]
+        para_themes = [[t for t, _, _ in p.themes] for p in r.paragraphs]
         for bench in r.meta.benchmarks:
             hits = [i for i, p in enumerate(r.paragraphs) if any(m.district == bench for m in res.gazetteer.find(p.text))]
             mix = Counter(t for i in hits for t in para_themes[i])

@@ -1,0 +1,277 @@
+"""Word segmentation and part-of-speech tagging for report text.
+
+Two engines sit behind one `Segmenter`:
+
+- "rjieba" (default): jieba-rs through the `rjieba` binding. Same dictionary and
+  HMM as jieba, 10-30x faster; POS comes from `Jieba.tag` in the same pass.
+- "jieba": a private `jieba.Tokenizer` plus `jieba.posseg.POSTokenizer` on it.
+  The reference the fast engine is tested against (tests/analysis/test_segment.py).
+
+jieba's module-level tokenizer is never touched: every segmenter owns its own
+engine instance, so a user dictionary here cannot leak into other code that
+imports jieba (and vice versa).
+
+A `Segmenter` holds only plain data (engine name, parsed dictionary entries, extra
+words), so it pickles in a few kilobytes; the engine itself is built lazily, once per
+process, by a cache keyed on that data. That is what lets the build hand a
+segmenter to ProcessPoolExecutor workers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+DICT_DIR = Path(__file__).parent / "dictionaries"
+ENGINES = ("rjieba", "jieba")
+# Lowest frequency a user-dictionary entry gets; see _entry_freq.
+MIN_USER_FREQ = 100
+
+# jieba's own user-dictionary grammar: "word [freq] [tag]", the word may hold spaces.
+_ENTRY = re.compile(r"^(.+?)(?: ([0-9]+))?(?: ([a-z]+))?$")
+
+# Extra words whose last character names a place are tagged ns, the rest nr (people).
+_PLACE_SUFFIXES = tuple("省市区县镇乡村街州旗盟谷港园城湾岛")
+
+# Closed word classes that never carry content (jieba tag set): particles, prepositions,
+# conjunctions, pronouns, numerals, measure words, directionals, adverbs, time words,
+# modal particles, interjections, onomatopoeia.
+FUNCTION_POS = frozenset(
+    "u uj ul uz ug uv ud p c r rr rz m mq q f d t tg y e o".split()
+)
+# A content term must hold a Chinese character or a Latin letter: this drops
+# punctuation, whitespace and pure numbers (2015, 56%, 3.5) in one test.
+_WORDLIKE = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+class DictEntry(NamedTuple):
+    word: str
+    freq: int | None  # None: the engine suggests a frequency that keeps the word whole
+    tag: str | None
+
+
+def read_user_dict(path: Path) -> tuple[DictEntry, ...]:
+    """Parse a jieba-format user dictionary; blank lines and '#' comment lines are skipped."""
+    entries = []
+    for raw in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, freq, tag = _ENTRY.match(line).groups()
+        entries.append(DictEntry(word.strip(), int(freq) if freq else None, tag))
+    return tuple(entries)
+
+
+def load_stopwords(path: Path = DICT_DIR / "stopwords.txt") -> frozenset[str]:
+    """One stop word per line; blank lines and '#' comment lines are skipped."""
+    lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    return frozenset(w for w in (l.strip() for l in lines) if w and not w.startswith("#"))
+
+
+def content_terms(tagged: list[tuple[str, str]], stopwords) -> list[tuple[str, str]]:
+    """Keep the (term, pos) pairs that say something about content, in order.
+
+    Dropped: stop words, single characters, function-word classes (`FUNCTION_POS`),
+    and tokens without a Chinese character or Latin letter (punctuation, whitespace,
+    numbers). Dictionary terms written with numerals (三次创业, 一企一策) survive
+    because the user dictionary tags them as nouns, not as numerals (m).
+    """
+    return [
+        (term, pos)
+        for term, pos in tagged
+        if len(term) > 1
+        and pos not in FUNCTION_POS
+        and term not in stopwords
+        and _WORDLIKE.search(term)
+    ]
+
+
+def keeps_whole(segmenter, term: str, template: str = "我们要推进{}工作") -> bool:
+    """Whether `term` survives segmentation as one unit.
+
+    Between commas it must be exactly one token, and inside the sentence
+    `template` no token boundary may fall strictly inside it. Gluing to a
+    neighbour (推进 + 改革 -> 推进改革, a jieba word) is the neighbour's doing and
+    passes the second test; a split (大 + 数据) fails both.
+    """
+    if segmenter.cut(f"，{term}，") != ["，", term, "，"]:
+        return False
+    sentence = template.format(term)
+    start = sentence.index(term)
+    boundaries, pos = set(), 0
+    for token in segmenter.cut(sentence):
+        pos += len(token)
+        boundaries.add(pos)
+    return not any(start < b < start + len(term) for b in boundaries)
+
+
+@dataclass(frozen=True)
+class Segmenter:
+    """Segments text with a user dictionary; `extra_words` always come out whole.
+
+    Extra words (names found at build time: speakers, districts) are cut out of the
+    text before segmentation rather than added to the dictionary, so they stay one
+    token whatever their neighbours, cost nothing to change per report, and never
+    alter the shared per-process engine.
+    """
+
+    engine: str = "rjieba"
+    entries: tuple[DictEntry, ...] = ()
+    extra_words: tuple[tuple[str, str], ...] = ()  # (word, tag)
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown segmentation engine {self.engine!r}; use one of {ENGINES}")
+        object.__setattr__(self, "_protect", _protector(self.extra_words, self.entries))
+        object.__setattr__(self, "_engine", None)
+
+    def __getstate__(self):
+        # The engine stays behind; the receiving process builds (or reuses) its own.
+        return {**self.__dict__, "_engine": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def cut(self, text: str) -> list[str]:
+        return self._split(text, self._backend().cut, lambda word, tag: word)
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        return self._split(text, self._backend().tag, lambda word, tag: (word, tag))
+
+    def _backend(self):
+        # Held on the instance: looking it up in the cache would hash every
+        # dictionary entry on each call, as slow as segmenting a short paragraph.
+        if self._engine is None:
+            object.__setattr__(self, "_engine", _backend(self.engine, self.entries))
+        return self._engine
+
+    def _split(self, text, segment, emit):
+        if self._protect is None:
+            return segment(text)
+        pattern, tags = self._protect
+        out, pos = [], 0
+        for m in pattern.finditer(text):
+            out += segment(text[pos : m.start()]) if m.start() > pos else []
+            out.append(emit(m.group(), tags[m.group()]))
+            pos = m.end()
+        out += segment(text[pos:]) if pos < len(text) else []
+        return out
+
+
+def build_segmenter(
+    user_dict: Path | None = DICT_DIR / "userdict.txt",
+    *,
+    extra_words: Iterable[str | tuple[str, str]] = (),
+    engine: str = "rjieba",
+) -> Segmenter:
+    """A segmenter with `user_dict` (jieba format) and `extra_words` kept whole.
+
+    An extra word is a string (tagged ns if it ends like a place name - 区, 县, 市,
+    镇 ... - else nr) or a (word, tag) pair; pass gazetteer names without such a
+    suffix as pairs, e.g. ("潍坊", "ns").
+    """
+    entries = read_user_dict(user_dict) if user_dict is not None else ()
+    return Segmenter(engine, entries, _tagged_words(extra_words))
+
+
+@lru_cache(maxsize=64)
+def get_segmenter(
+    user_dict_paths: tuple[Path, ...], extra_words: tuple[str, ...] = (), engine: str = "rjieba"
+) -> Segmenter:
+    """Process-wide cached `build_segmenter` for workers: each process reads the
+    dictionaries and builds the engine once per distinct argument tuple.
+
+    Dictionary files are read on the first call only; call
+    `get_segmenter.cache_clear()` after editing them in a long-lived process.
+    """
+    entries = tuple(e for p in user_dict_paths for e in read_user_dict(p))
+    return Segmenter(engine, entries, _tagged_words(extra_words))
+
+
+def _tagged_words(words: Iterable[str | tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    pairs = {}
+    for w in words:
+        word, tag = (w, None) if isinstance(w, str) else w
+        word = word.strip()
+        if word:
+            pairs[word] = tag or ("ns" if word.endswith(_PLACE_SUFFIXES) else "nr")
+    return tuple(sorted(pairs.items()))
+
+
+def _protector(extra_words: tuple[tuple[str, str], ...], entries: tuple[DictEntry, ...]):
+    """(regex, word -> tag) cutting extra words out of a text, or None without any.
+
+    Dictionary entries that contain an extra word are cut out whole too, so the
+    district 潍坊 does not break the dictionary term 潍坊高新区. Longest first:
+    at any position the longest listed word wins.
+    """
+    if not extra_words:
+        return None
+    tags = {e.word: e.tag or "n" for e in entries if any(w in e.word for w, _ in extra_words)}
+    tags.update(extra_words)
+    ordered = sorted(tags, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered))), tags
+
+
+@lru_cache(maxsize=8)
+def _backend(engine: str, entries: tuple[DictEntry, ...]):
+    # Keyed by the dictionary content, not its path: an edited file gives a new key.
+    return _RJiebaBackend(entries) if engine == "rjieba" else _JiebaBackend(entries)
+
+
+class _RJiebaBackend:
+    def __init__(self, entries):
+        import rjieba
+
+        self._jieba = rjieba.Jieba()
+        tags = {}
+        for word, freq, tag in entries:
+            tags[word] = tag or "n"
+            self._jieba.add_word(word, _entry_freq(self._jieba.suggest_freq(word), freq), tags[word])
+        # jieba-rs keeps the built-in tag of a word already in dict.txt (高新区 stays
+        # nr, 十四五 stays m), so user tags for such words are applied after tagging.
+        self._retag = {w: t for w, t in tags.items() if self._jieba.tag(w, False) != [(w, t)]}
+
+    def cut(self, text):
+        return self._jieba.cut(text, True)
+
+    def tag(self, text):
+        tagged = self._jieba.tag(text, True)
+        if not self._retag:
+            return tagged
+        retag = self._retag
+        return [(w, retag[w]) if w in retag else (w, t) for w, t in tagged]
+
+
+class _JiebaBackend:
+    def __init__(self, entries):
+        import jieba
+        import jieba.posseg
+
+        self._tokenizer = jieba.Tokenizer()
+        for word, freq, tag in entries:
+            suggested = self._tokenizer.suggest_freq(word, False)
+            self._tokenizer.add_word(word, _entry_freq(suggested, freq), tag or "n")
+        self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
+
+    def cut(self, text):
+        return self._tokenizer.lcut(text, HMM=True)
+
+    def tag(self, text):
+        return [(p.word, p.flag) for p in self._pos.lcut(text, HMM=True)]
+
+
+def _entry_freq(suggested: int, freq: int | None) -> int:
+    """The frequency a user entry is added with: written, suggested or MIN_USER_FREQ.
+
+    suggest_freq (the engine's; both share jieba's dict.txt, so they agree) is the
+    smallest frequency at which a word beats its own pieces - in isolation only.
+    In a sentence a neighbouring dict.txt compound still wins: with 12, 城市管理工作
+    is cut 城市 / 管理工作. The floor MIN_USER_FREQ fixes that for every entry
+    tested, and is low enough (dict.txt totals ~60M) that common words around a
+    term keep their own segmentation.
+    """
+    return max(freq or 0, suggested, MIN_USER_FREQ)

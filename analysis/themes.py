@@ -1,0 +1,83 @@
+"""Themes of paragraphs, from the editable theme dictionary (dictionaries/themes.toml)."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from analysis.segment import DICT_DIR, keeps_whole
+
+# One matched cue in a paragraph of 9 content terms scores 1/sqrt(9) = 0.33, two
+# in 25 score 0.4, one in 25 only 0.2: a passing mention in a long paragraph is not
+# a theme of it, a short headline with one cue is.
+DEFAULT_MIN_SCORE = 0.3
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    terms: frozenset[str]
+    description: str = ""
+    # Cue -> weight for cues that are not worth 1.0 (broad words like 产业, 创新).
+    weights: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def weight(self, term: str) -> float:
+        return self.weights.get(term, 1.0)
+
+
+def load_themes(path: Path = DICT_DIR / "themes.toml") -> list[Theme]:
+    """Read [themes.<name>] tables (description, terms, optional weights), file order kept."""
+    with open(path, "rb") as f:
+        tables = tomllib.load(f).get("themes", {})
+    themes = []
+    for name, spec in tables.items():
+        terms = frozenset(t.strip() for t in spec.get("terms", []) if t.strip())
+        weights = {t: float(w) for t, w in spec.get("weights", {}).items()}
+        unknown = set(weights) - terms
+        if unknown:
+            raise ValueError(f"{path}: theme {name}: weights for terms not in its list: {sorted(unknown)}")
+        themes.append(Theme(name, terms, spec.get("description", ""), weights))
+    return themes
+
+
+def paragraph_themes(
+    tokens: list[str], themes: Iterable[Theme], *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[str, float, list[str]]]:
+    """Themes a paragraph carries: [(theme, score, evidence)], strongest first.
+
+    `tokens` are the paragraph's content terms (segment.content_terms), so the
+    length that normalises the score counts words that carry meaning, not
+    punctuation or particles. score = (sum of cue weights over matched tokens,
+    repeats counted) / sqrt(number of tokens): it grows with how often a theme is
+    invoked but less than linearly with paragraph length, so long paragraphs can
+    carry several themes and short ones are not drowned. evidence = the distinct
+    cue terms that matched, most frequent first, then by code point.
+    """
+    if not tokens:
+        return []
+    counts = Counter(tokens)
+    norm = math.sqrt(len(tokens))
+    found = []
+    for theme in themes:
+        matched = {t: n for t, n in counts.items() if t in theme.terms}
+        if not matched:
+            continue
+        score = sum(theme.weight(t) * n for t, n in matched.items()) / norm
+        if score >= min_score:
+            evidence = sorted(matched, key=lambda t: (-matched[t], t))
+            found.append((theme.name, score, evidence))
+    found.sort(key=lambda x: -x[1])
+    return found
+
+
+def unsegmentable_terms(themes: Iterable[Theme], segmenter, stopwords=frozenset()) -> list[str]:
+    """Cue terms that can never match: split by the segmenter (see
+    segment.keeps_whole) or removed as stop words. For checking an edited
+    themes.toml against the user dictionary and stop list.
+    """
+    terms = {t for theme in themes for t in theme.terms}
+    return sorted(t for t in terms if t in stopwords or not keeps_whole(segmenter, t))

@@ -1,0 +1,38 @@
+"""The per-file unit of work: one file's bytes to rows of every file-scope table."""
+
+from pathlib import Path
+
+from analysis.pipeline import Resources, analyse_file, merge_names
+from analysis.schema import TABLES
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+def test_merge_names_glues_a_split_byline_name_back():
+    tagged = [("焦", "nr"), ("军波", "nr"), ("强调", "v"), ("焦", "nr")]
+    assert merge_names(tagged, {"焦军波"}) == [("焦军波", "nr"), ("强调", "v"), ("焦", "nr")]
+    assert merge_names(tagged, set()) == tagged
+
+
+def test_analyse_file_gives_rows_for_every_file_table():
+    data = next(SEEDS.glob("000_*.txt")).read_bytes()
+    rows = analyse_file(data, "seeds/000.txt", Resources())
+    assert {n for n, t in TABLES.items() if t.scope == "file"} <= set(rows)
+    assert rows["files"][0]["status"] == "ok" and rows["files"][0]["n_reports"] == 4
+    assert [r["speaker"] for r in rows["reports"]] == ["李兵", "蒙婷", "焦军波", "王兵"]
+    # Every target sentence is found in its paragraph, and every span in its sentence.
+    paras = {(p["report_id"], p["paragraph_no"]): p["text"] for p in rows["paragraphs"]}
+    for t in rows["targets"]:
+        assert t["sentence"] in paras[(t["report_id"], t["paragraph_no"])]
+        assert t["span"] in t["sentence"]
+    money = [(t["value"], t["unit"], t["hedge"]) for t in rows["targets"] if t["indicator"] == "新增融资到位"]
+    assert money == [(20.0, "亿元", ""), (30.0, "亿元", "力争")]
+    # Words are attributed to the report's speaker.
+    assert {r["speaker"] for r in rows["term_counts"]} == {"李兵", "蒙婷", "焦军波", "王兵"}
+
+
+def test_unreadable_file_gives_one_files_row_with_the_reason_and_nothing_else():
+    rows = analyse_file(b"", "empty.txt", Resources())
+    assert rows["files"][0]["status"] == "skipped"
+    assert rows["files"][0]["message"] == "empty.txt: empty file"
+    assert all(not rows[n] for n in rows if n != "files")

@@ -1,0 +1,218 @@
+"""Segmentation: user dictionary, extra words, stop words, and the fast engine against jieba."""
+
+from __future__ import annotations
+
+import difflib
+import pickle
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from analysis.normalize import normalize_width
+from analysis.segment import (
+    DICT_DIR,
+    MIN_USER_FREQ,
+    build_segmenter,
+    content_terms,
+    get_segmenter,
+    keeps_whole,
+    load_stopwords,
+    read_user_dict,
+)
+
+SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
+ENGINES = ["rjieba", "jieba"]
+USER_DICT = read_user_dict(DICT_DIR / "userdict.txt")
+
+
+@pytest.fixture(scope="module")
+def seeds_text() -> str:
+    return "\n".join(normalize_width(p.read_text(encoding="utf-8")) for p in SEEDS)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def segmenter(request):
+    return build_segmenter(engine=request.param)
+
+
+def _agreement(a: list, b: list) -> float:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return sum(m.size for m in matcher.get_matching_blocks()) / max(len(a), len(b))
+
+
+# --- dictionary files -------------------------------------------------------------
+
+
+def test_user_dict_parser_follows_jieba_format_and_skips_comments(tmp_path):
+    path = tmp_path / "dict.txt"
+    path.write_text("# a comment\n\n对标 v\n双招双引 5 nz\n  # indented comment\n云计算 3\nEdu Trust认证 2000\n",
+                    encoding="utf-8")
+    assert [tuple(e) for e in read_user_dict(path)] == [
+        ("对标", None, "v"), ("双招双引", 5, "nz"), ("云计算", 3, None), ("Edu Trust认证", 2000, None)
+    ]
+
+
+def test_user_dict_size_and_no_duplicates():
+    words = [e.word for e in USER_DICT]
+    assert 80 <= len(words) <= 300
+    assert len(words) == len(set(words))
+
+
+def test_stopwords_skip_comments_and_keep_domain_words():
+    stop = load_stopwords()
+    assert 300 <= len(stop) <= 700
+    assert not any(w.startswith("#") for w in stop)
+    assert {"进一步", "加强", "推进", "全面", "工作", "坚持", "切实", "扎实", "我们", "全区"} <= stop
+    # Broad but meaningful words stay; TF-IDF and log-odds discount them instead.
+    assert not {"发展", "建设", "创新", "改革", "服务", "项目", "企业", "产业"} & stop
+
+
+def test_stopwords_do_not_hide_dictionary_terms():
+    # Only the enumeration markers (一是, 二要 ...), 我区, 下一步 and 做实 are in both lists:
+    # they are in the dictionary to keep the two engines aligned, not to be counted.
+    stop = load_stopwords()
+    both = {e.word for e in USER_DICT} & stop
+    assert both <= {e.word for e in USER_DICT if e.tag in {"m", "r", "t"}} | {"做实"}
+
+
+# --- user dictionary terms come out whole -----------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("entry", USER_DICT, ids=[e.word for e in USER_DICT])
+def test_every_user_dict_term_is_one_token_in_a_sentence(entry, engine):
+    seg = build_segmenter(engine=engine)
+    sentence = f"我们要推进{entry.word}工作"
+    assert entry.word in seg.cut(sentence)
+    assert (entry.word, entry.tag or "n") in seg.tag(sentence)  # the entry's tag, even for dict.txt words
+    assert keeps_whole(seg, entry.word)
+
+
+def test_user_dict_frequency_floor_beats_neighbouring_compounds():
+    # With suggest_freq alone (12), dict.txt's 管理工作 / 管理机制 win: 城市 / 管理工作.
+    seg = build_segmenter()
+    assert "城市管理" in seg.cut("推进城市管理工作,完善城市管理机制")
+    assert MIN_USER_FREQ >= 100
+
+
+def test_without_user_dict_domain_terms_are_split():
+    plain = build_segmenter(user_dict=None)
+    assert "两谷一港一中心" not in plain.cut("集中打造两谷一港一中心")
+    assert "两谷一港一中心" in build_segmenter().cut("集中打造两谷一港一中心")
+
+
+# --- extra words (names found at build time) --------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_extra_words_stay_whole_and_get_name_or_place_tags(engine):
+    text = "副局长焦军波和蒙婷到任城区考察,主任徐言朋说,记者高翔翔报道"
+    plain = build_segmenter(engine=engine).cut(text)
+    assert "徐言朋" not in plain and "高翔翔" not in plain  # 徐言朋说 glued, 高翔 / 翔 split
+    names = ["焦军波", "蒙婷", "徐言朋", "高翔翔", "任城区"]
+    seg = build_segmenter(engine=engine, extra_words=names)
+    tagged = seg.tag(text)
+    for name in ["焦军波", "蒙婷", "徐言朋", "高翔翔"]:
+        assert (name, "nr") in tagged
+    assert ("任城区", "ns") in tagged  # ends like a place name
+    assert [w for w, _ in tagged] == seg.cut(text)
+    assert "".join(seg.cut(text)) == text
+
+
+def test_extra_words_accept_explicit_tags_and_prefer_longer_matches():
+    seg = build_segmenter(extra_words=[("潍柴动力", "nt"), "潍柴"])
+    tagged = seg.tag("到潍柴动力和潍柴参观")
+    assert [t for t in tagged if t[0].startswith("潍柴")] == [("潍柴动力", "nt"), ("潍柴", "nr")]
+
+
+def test_extra_district_does_not_break_a_dictionary_term_containing_it():
+    seg = build_segmenter(extra_words=[("潍坊", "ns"), ("济宁", "ns")])  # no place suffix: tag given
+    assert seg.tag("到潍坊高新区和潍坊市区,济宁高新区在济宁") == [
+        ("到", "v"), ("潍坊高新区", "ns"), ("和", "c"), ("潍坊", "ns"), ("市区", "n"), (",", "x"),
+        ("济宁高新区", "ns"), ("在", "p"), ("济宁", "ns"),
+    ]
+
+
+# --- process-pool friendliness -----------------------------------------------------
+
+
+def test_segmenter_pickles_small_and_rebuilds_identically(seeds_text):
+    seg = build_segmenter(extra_words=["焦军波"])
+    blob = pickle.dumps(seg)
+    assert len(blob) < 20_000  # the dictionary entries, not an engine
+    clone = pickle.loads(blob)
+    sample = seeds_text[:3000]
+    assert clone.tag(sample) == seg.tag(sample)
+
+
+def test_get_segmenter_is_cached_per_arguments():
+    paths = (DICT_DIR / "userdict.txt",)
+    first = get_segmenter(paths, ("蒙婷",), "rjieba")
+    assert get_segmenter(paths, ("蒙婷",), "rjieba") is first
+    assert get_segmenter(paths, (), "rjieba") is not first
+    assert first.cut("蒙婷指出") == ["蒙婷", "指出"]
+
+
+def test_unknown_engine_is_rejected():
+    with pytest.raises(ValueError, match="engine"):
+        build_segmenter(engine="pkuseg")
+
+
+# --- content terms -----------------------------------------------------------------
+
+
+def test_content_terms_drops_noise_and_keeps_terms():
+    tagged = [("我们", "r"), ("要", "v"), ("进一步", "d"), ("推进", "v"), ("三次创业", "nz"),
+              ("2015", "m"), ("56%", "m"), ("3.5", "m"), ("，", "x"), (" ", "x"), ("\n", "x"),
+              ("的", "uj"), ("一批", "m"), ("孵化器", "n"), ("潍柴", "x"), ("IBM", "eng"),
+              ("以及", "c"), ("工作", "vn"), ("“", "x"), ("一是", "m"), ("新", "a")]
+    stop = load_stopwords()
+    assert content_terms(tagged, stop) == [("三次创业", "nz"), ("孵化器", "n"), ("潍柴", "x"), ("IBM", "eng")]
+
+
+# --- the fast engine against the reference -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_engines(seeds_text):
+    fast, ref = build_segmenter(engine="rjieba"), build_segmenter(engine="jieba")
+    return {
+        "fast_cut": fast.cut(seeds_text), "fast_tag": fast.tag(seeds_text),
+        "ref_cut": ref.cut(seeds_text), "ref_tag": ref.tag(seeds_text),
+    }
+
+
+def test_fast_engine_tokens_agree_with_jieba(both_engines):
+    # Same dict.txt, same HMM: the token streams agree to ~99.95 % on the seeds.
+    assert _agreement(both_engines["fast_cut"], both_engines["ref_cut"]) >= 0.99
+    # rjieba's tag() is its cut() plus tags: what the build counts is that token stream.
+    assert [w for w, _ in both_engines["fast_tag"]] == both_engines["fast_cut"]
+
+
+def test_fast_engine_is_as_close_to_jieba_posseg_as_jieba_itself(both_engines):
+    # jieba.posseg re-cuts unknown-word stretches with its own POS-HMM, so even
+    # jieba's cut and posseg disagree on ~1.7 % of tokens (一是 -> 一 / 是). The fast
+    # engine must not be further from posseg than that.
+    ref_pos_tokens = [w for w, _ in both_engines["ref_tag"]]
+    fast_vs_pos = _agreement([w for w, _ in both_engines["fast_tag"]], ref_pos_tokens)
+    jieba_vs_pos = _agreement(both_engines["ref_cut"], ref_pos_tokens)
+    assert fast_vs_pos >= 0.975
+    assert fast_vs_pos >= jieba_vs_pos - 0.002
+
+
+def test_fast_engine_tags_and_content_terms_agree(both_engines, seeds_text):
+    fast, ref = both_engines["fast_tag"], both_engines["ref_tag"]
+    matcher = difflib.SequenceMatcher(None, [w for w, _ in fast], [w for w, _ in ref], autojunk=False)
+    same_pos = total = 0
+    for block in matcher.get_matching_blocks():
+        pairs = zip(fast[block.a:block.a + block.size], ref[block.b:block.b + block.size])
+        same_pos += sum(f[1] == r[1] for f, r in pairs)
+        total += block.size
+    assert same_pos / total >= 0.97
+    stop = load_stopwords()
+    a = Counter(t for t, _ in content_terms(fast, stop))
+    b = Counter(t for t, _ in content_terms(ref, stop))
+    assert sum((a & b).values()) / max(sum(a.values()), sum(b.values())) >= 0.97
+
+
