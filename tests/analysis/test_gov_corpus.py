@@ -85,3 +85,27 @@ def test_every_corpus_file_splits_without_error():
     for path in sorted(CORPUS.glob("*.txt")):
         drafts, _ = first_report(path)
         assert drafts and sum(len(d.paragraphs) for d in drafts) > 10, path.name
+
+
+def growth_targets(stem: str):
+    from analysis.targets import extract_quantities
+
+    lines = (CORPUS / f"province_2026_{stem}.txt").read_text(encoding="utf-8").split("\n")
+    return [
+        q
+        for line in lines
+        for q in extract_quantities(line)
+        if q.kind == "target" and q.unit in ("%", "％") and "年均" not in q.indicator
+        and (("生产总值" in q.indicator and "增长" in q.indicator) or q.indicator.endswith("经济增长"))
+    ]
+
+
+@pytest.mark.parametrize("stem", sorted(PROVINCES))
+def test_provincial_gdp_growth_target_is_a_target_hedged_as_written(stem):
+    found = growth_targets(stem)
+    assert found, f"no GDP growth target in {stem}"
+    q = found[0]
+    written = q.sentence[q.sentence.index(q.span) + len(q.span):][:2]
+    if written == "左右":
+        assert "左右" in q.hedge
+    assert 3 <= q.value <= 8  # every 2026 province aims at 4%-7.5% growth
