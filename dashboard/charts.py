@@ -1,0 +1,223 @@
+"""Plotly figure builders: data in, figure out (no Streamlit calls).
+
+Every bar chart that can filter carries the value it stands for in `customdata[0]`,
+so a click (Streamlit `on_select`) maps straight back to a filter value whatever
+the label shows. Plotly renders text as text (labels are never parsed as HTML
+beyond its own tiny tag set, which we do not rely on): names go through `_plain`,
+which neutralises `<` so a name like `<b>x</b>` shows literally.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+PRIMARY = "#1F4E79"
+ACCENT = "#C0392B"
+MUTED = "#8FA9C4"
+GROUP_COLOURS = ("#1F4E79", "#C0392B", "#2E8B57")
+KIND_COLOURS = {"target": "#C0392B", "achievement": "#1F4E79", "context": "#9AA5B1"}
+KIND_LABELS = {"target": "目标", "achievement": "成绩", "context": "背景"}
+FONT = dict(family="'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif", size=13)
+
+
+def _plain(s: object) -> str:
+    """A label plotly shows verbatim: its label renderer knows a few HTML tags
+    (<b>, <br>, <a href>), so angle brackets are replaced by look-alikes."""
+    return str("" if s is None else s).replace("<", "‹").replace(">", "›")
+
+
+def _layout(fig: go.Figure, title: str | None, height: int, **kw) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=_plain(title), x=0, xanchor="left", font=dict(size=15)) if title else None,
+        height=height,
+        margin=dict(l=8, r=16, t=44 if title else 8, b=8),
+        font=FONT,
+        showlegend=kw.pop("showlegend", False),
+        **kw,
+    )
+    return fig
+
+
+def empty_figure(message: str = "无数据", height: int = 240) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=_plain(message), showarrow=False, font=dict(size=16, color="#888"), x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, None, height)
+
+
+def bar_ranking(
+    df: pd.DataFrame,
+    label: str,
+    value: str,
+    *,
+    title: str | None = None,
+    value_title: str = "",
+    max_rows: int = 25,
+    colour: str = PRIMARY,
+    hover: Mapping[str, str] | None = None,
+    percent: bool = False,
+    selected: str | None = None,
+) -> go.Figure:
+    """Horizontal bars, largest on top; `customdata[0]` is the label value (for click-to-filter).
+
+    `hover` maps extra column -> Chinese name shown on hover; `selected` is drawn in the accent colour.
+    """
+    if df is None or df.empty:
+        return empty_figure()
+    d = df.head(max_rows).iloc[::-1]
+    labels = [_plain(x) for x in d[label]]
+    custom = np.column_stack([d[label].astype(str)] + [d[c].astype(str) for c in (hover or {})])
+    extra = "".join(f"<br>{_plain(name)}：%{{customdata[{i + 1}]}}" for i, name in enumerate((hover or {}).values()))
+    fmt = "%{x:.1%}" if percent else "%{x:,.4~g}"
+    colours = [ACCENT if selected is not None and str(v) == selected else colour for v in d[label]]
+    fig = go.Figure(
+        go.Bar(
+            x=d[value], y=labels, orientation="h", marker_color=colours, customdata=custom,
+            hovertemplate=f"%{{y}}<br>{_plain(value_title) or '数值'}：{fmt}{extra}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text=_plain(value_title), tickformat=".0%" if percent else None, gridcolor="#eee")
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(220, 26 * len(d) + 80), clickmode="event+select", dragmode=False)
+
+
+def benchmark_sankey(edges: pd.DataFrame, *, title: str | None = None, max_edges: int = 60) -> go.Figure:
+    """Who learns from whom: learner districts on the left, benchmarks on the right,
+    band width = number of reports. A district that is both appears on each side."""
+    if edges is None or edges.empty:
+        return empty_figure("没有对标关系")
+    e = edges.head(max_edges)
+    left = list(dict.fromkeys(e["district"]))
+    right = list(dict.fromkeys(e["benchmark"]))
+    labels = [_plain(x) for x in left] + [_plain(x) for x in right]
+    colours = [PRIMARY] * len(left) + [ACCENT] * len(right)
+    src = [left.index(d) for d in e["district"]]
+    dst = [len(left) + right.index(b) for b in e["benchmark"]]
+    themes = e["themes"].fillna("").astype(str) if "themes" in e else pd.Series([""] * len(e))
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node=dict(label=labels, color=colours, pad=14, thickness=16, line=dict(width=0),
+                      hovertemplate="%{label}<br>报告：%{value}<extra></extra>"),
+            link=dict(
+                source=src, target=dst, value=e["n_reports"].astype(float).tolist(),
+                color="rgba(31,78,121,0.25)",
+                customdata=np.column_stack([e["n_mentions"].astype(str), [_plain(t) for t in themes]]),
+                hovertemplate="%{source.label} → %{target.label}<br>报告：%{value}<br>提及段落：%{customdata[0]}<br>主题：%{customdata[1]}<extra></extra>",
+            ),
+        )
+    )
+    height = max(260, 28 * max(len(left), len(right)) + 80)
+    return _layout(fig, title, height)
+
+
+def heatmap(matrix: pd.DataFrame, *, title: str | None = None, percent: bool = False, colourscale: str = "Blues") -> go.Figure:
+    """Rows x columns heatmap with the numbers written in the cells."""
+    if matrix is None or matrix.empty:
+        return empty_figure()
+    z = matrix.to_numpy(dtype=float)
+    text = [[(f"{v:.0%}" if percent else f"{v:.0f}") if v else "" for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[_plain(c) for c in matrix.columns], y=[_plain(i) for i in matrix.index],
+            colorscale=colourscale, text=text, texttemplate="%{text}", showscale=False, xgap=2, ygap=2,
+            customdata=[[str(i)] * len(matrix.columns) for i in matrix.index],
+            hovertemplate="%{y} · %{x}<br>" + ("占比：%{z:.1%}" if percent else "段落：%{z}") + "<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category", automargin=True)
+    fig.update_xaxes(side="top", type="category", tickangle=-30)
+    return _layout(fig, title, height=max(240, 30 * len(matrix) + 120))
+
+
+def diverging_terms(df: pd.DataFrame, label_a: str, label_b: str, *, title: str | None = None) -> go.Figure:
+    """Distinctive terms as a diverging bar chart of z-scores: right (colour A) = more typical
+    of A, left (colour B) = more typical of B. |z| > 1.96 is about 95% confidence."""
+    if df is None or df.empty:
+        return empty_figure("词数太少，无法比较")
+    d = df.sort_values("z")
+    colours = [GROUP_COLOURS[0] if z > 0 else GROUP_COLOURS[1] for z in d["z"]]
+    custom = np.column_stack([d["term"].astype(str), d["count_a"].astype(str), d["count_b"].astype(str)])
+    fig = go.Figure(
+        go.Bar(
+            x=d["z"], y=[_plain(t) for t in d["term"]], orientation="h", marker_color=colours, customdata=custom,
+            hovertemplate=(f"%{{y}}<br>z = %{{x:.2f}}<br>{_plain(label_a)}：%{{customdata[1]}} 次"
+                           f"<br>{_plain(label_b)}：%{{customdata[2]}} 次<extra></extra>"),
+        )
+    )
+    lim = float(max(2.5, d["z"].abs().max() * 1.1))
+    fig.update_xaxes(range=[-lim, lim], zeroline=True, zerolinecolor="#555", gridcolor="#eee",
+                     title_text=f"← 更像 {_plain(label_b)}　　z 值　　更像 {_plain(label_a)} →")
+    for x in (-1.96, 1.96):
+        fig.add_vline(x=x, line=dict(color="#bbb", dash="dot", width=1))
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(260, 22 * len(d) + 110), dragmode=False)
+
+
+def distinctive_bars(df: pd.DataFrame, label: str, colour: str, *, title: str | None = None) -> go.Figure:
+    """The terms most typical of one group against the rest (z > 0 only)."""
+    if df is None or df.empty:
+        return empty_figure("没有显著的特色词")
+    d = df[df["z"] > 0].sort_values("z")
+    if d.empty:
+        return empty_figure("没有显著的特色词")
+    fig = go.Figure(
+        go.Bar(x=d["z"], y=[_plain(t) for t in d["term"]], orientation="h", marker_color=colour,
+               customdata=np.column_stack([d["count_a"].astype(str), d["count_b"].astype(str)]),
+               hovertemplate=f"%{{y}}<br>z = %{{x:.2f}}<br>{_plain(label)}：%{{customdata[0]}} 次<br>其余：%{{customdata[1]}} 次<extra></extra>")
+    )
+    fig.add_vline(x=1.96, line=dict(color="#bbb", dash="dot", width=1))
+    fig.update_xaxes(title_text="z 值（越大越有特色）", gridcolor="#eee")
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(240, 22 * len(d) + 100), dragmode=False)
+
+
+def group_theme_mix(mixes: Mapping[str, pd.DataFrame], *, title: str | None = None, max_themes: int = 12) -> go.Figure:
+    """Theme shares side by side, one bar colour per group."""
+    mixes = {k: v for k, v in mixes.items() if v is not None and not v.empty}
+    if not mixes:
+        return empty_figure("没有主题数据")
+    total = pd.concat([m.set_index("theme")["share"] for m in mixes.values()], axis=1).fillna(0).sum(axis=1)
+    themes = list(total.sort_values(ascending=False).index[:max_themes])[::-1]
+    fig = go.Figure()
+    for i, (name, m) in enumerate(mixes.items()):
+        s = m.set_index("theme")["share"].reindex(themes).fillna(0)
+        fig.add_trace(go.Bar(
+            x=s.to_numpy(), y=[_plain(t) for t in themes], orientation="h", name=_plain(name),
+            marker_color=GROUP_COLOURS[i % len(GROUP_COLOURS)],
+            hovertemplate=f"{_plain(name)} · %{{y}}：%{{x:.1%}}<extra></extra>",
+        ))
+    fig.update_xaxes(tickformat=".0%", gridcolor="#eee", title_text="主题占比（每个带主题的段落计一次，按得分分摊）")
+    fig.update_yaxes(type="category", automargin=True)
+    return _layout(fig, title, height=max(260, 22 * len(themes) * max(1, len(mixes)) // 2 + 120), barmode="group",
+                   showlegend=True, legend=dict(orientation="h", y=-0.15))
+
+
+def target_values(rows: pd.DataFrame, unit: str, *, title: str | None = None, max_rows: int = 40) -> go.Figure:
+    """Comparable quantities (one unit): a bar per quantity, coloured by kind; a range
+    such as 20-30亿元 shows its upper bound as an error bar."""
+    if rows is None or rows.empty:
+        return empty_figure("该单位下没有数值")
+    d = rows.sort_values("plot_value", ascending=False).head(max_rows).iloc[::-1]
+    fig = go.Figure()
+    for kind in ("target", "achievement", "context"):
+        k = d[d["kind"] == kind]
+        if k.empty:
+            continue
+        upper = (k["plot_max"] - k["plot_value"]).where(k["plot_max"].notna(), 0).fillna(0)
+        fig.add_trace(go.Bar(
+            x=k["plot_value"], y=[_plain(lab) for lab in k["label"]], orientation="h",
+            name=KIND_LABELS[kind], marker_color=KIND_COLOURS[kind],
+            error_x=dict(type="data", symmetric=False, array=upper.to_numpy(), arrayminus=[0] * len(k), visible=bool(upper.any())),
+            customdata=np.column_stack([k["span"].fillna("").map(_plain), k["hedge"].fillna("").map(_plain), k["deadline"].fillna("").map(_plain)]),
+            hovertemplate="%{y}<br>%{x:,.4~g} " + _plain(unit) + "<br>原文：%{customdata[0]}<br>限定：%{customdata[1]}<br>时限：%{customdata[2]}<extra></extra>",
+        ))
+    fig.update_xaxes(title_text=_plain(unit), gridcolor="#eee")
+    fig.update_yaxes(type="category", automargin=True, showticklabels=True)
+    return _layout(fig, title, height=max(240, 24 * len(d) + 100), showlegend=True, barmode="overlay",
+                   legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))

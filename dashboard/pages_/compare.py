@@ -1,0 +1,115 @@
+"""区域对比: two or three districts (or speakers) side by side.
+
+URL: `by` (district | speaker), `a`, `b`, `c` (the names). `a`/`b`/`c` are bound
+select boxes (a name that is not an option is dropped); `by` is kept in the URL
+by hand so it reads `by=speaker` rather than its Chinese label.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, ui
+from dashboard.context import Ctx, current
+from dashboard.markup import escape_inline
+
+BY = {"district": "区域", "speaker": "讲话人"}
+COLOUR_NAMES = ("blue", "red", "green")  # Streamlit text colours matching charts.GROUP_COLOURS
+
+
+def _sync_by() -> None:
+    value = st.session_state.get("_cmp_by") or "district"
+    if value == "district":
+        if "by" in st.query_params:
+            del st.query_params["by"]
+    else:
+        st.query_params["by"] = value
+
+
+def _by_from_url() -> str:
+    value = st.query_params.get("by", "district")
+    if value not in BY:
+        del st.query_params["by"]  # bogus value: drop it, like the bound widgets do
+        value = "district"
+    return value
+
+
+def render(ctx: Ctx) -> None:
+    c, flt = ctx.corpus, ctx.flt
+    st.title("区域对比")
+    ui.filter_caption(ctx)
+
+    by = _by_from_url()
+    st.session_state["_cmp_by"] = by
+    st.segmented_control("对比", list(BY), format_func=BY.get, key="_cmp_by", required=True, on_change=_sync_by)
+    options = c.options.districts if by == "district" else c.options.speakers
+    if len(options) < 2:
+        st.info(f"语料中只有 {len(options)} 个{BY[by]}，无法对比。", icon=":material/info:")
+        return
+    s1, s2, s3 = st.columns(3)
+    a = s1.selectbox(f"{BY[by]} A", options, index=0, key="a", bind="query-params")
+    b = s2.selectbox(f"{BY[by]} B", options, index=1, key="b", bind="query-params")
+    c3 = s3.selectbox(f"{BY[by]} C（可选）", options, index=None, key="c", bind="query-params", placeholder="不选")
+    names = list(dict.fromkeys(x for x in (a, b, c3) if x))
+    if len(names) < 2:
+        st.warning("请选择两个不同的对象。", icon=":material/warning:")
+        return
+    note = "（侧栏的区域筛选在此被对比对象替代）" if by == "district" and flt.district else (
+        "（侧栏的讲话人筛选在此被对比对象替代）" if by == "speaker" and flt.speaker else "")
+    st.caption(f"其余侧栏筛选照常生效{note}。按讲话人对比时，只计其本人所说的话。")
+
+    groups = {name: data.group_filter(flt, by, name) for name in names}
+    cols = st.columns(len(names))
+    for i, (name, g) in enumerate(groups.items()):
+        with cols[i]:
+            st.markdown(f"### :{COLOUR_NAMES[i]}[{escape_inline(name)}]")
+            ids = data.ids_for(c, g)
+            terms = data.group_terms(c, flt, by, name)
+            m1, m2 = st.columns(2)
+            m1.metric("报告", len(ids))
+            m2.metric("词数", int(terms["count"].sum()) if not terms.empty else 0)
+            weights = tuple((t, float(n)) for t, n in terms.nlargest(60, "count")[["term", "count"]].itertuples(index=False))
+            ui.wordcloud(weights, key=f"cmp_cloud_{i}", stem=f"词云_{name}", width=560, height=300)
+            st.markdown("**向谁学习**")
+            edges = data.benchmark_edges(c, g)
+            if edges.empty:
+                st.caption("没有对标记录。")
+            else:
+                learned = edges.groupby("benchmark", as_index=False)[["n_reports", "n_mentions"]].sum().sort_values("n_reports", ascending=False)
+                ui.plain_table(learned, {"benchmark": "对标对象", "n_reports": "报告", "n_mentions": "提及段落"})
+            st.markdown("**数值目标**")
+            tg = data.targets(c, g)
+            tg = tg[tg["kind"] == "target"]
+            if tg.empty:
+                st.caption("没有识别出目标。")
+            else:
+                ui.plain_table(tg.head(15), {"indicator": "指标", "value": "数值", "unit": "单位", "hedge": "限定", "deadline": "时限"})
+
+    st.divider()
+    st.subheader("特色词")
+    st.caption("对数几率比（带信息先验的狄利克雷模型）的 z 值：|z| > 1.96（虚线）约为 95% 置信的差异。")
+    if len(names) == 2:
+        d = data.distinctive_terms(c, flt, by, names[0], [names[1]], top=15)
+        st.plotly_chart(charts.diverging_terms(d, names[0], names[1]), key="cmp_div", config=ui.PLOTLY_CONFIG, width="stretch")
+        tables = {"特色词": d}
+    else:
+        cols = st.columns(len(names))
+        tables = {}
+        for i, name in enumerate(names):
+            others = [n for n in names if n != name]
+            d = data.distinctive_terms(c, flt, by, name, others, top=15)
+            tables[name] = d
+            with cols[i]:
+                st.plotly_chart(charts.distinctive_bars(d, name, charts.GROUP_COLOURS[i], title=f"{name} 相对其余"),
+                                key=f"cmp_dist_{i}", config=ui.PLOTLY_CONFIG, width="stretch")
+    first = next(iter(tables.values()))
+    ui.downloads(first.rename(columns={"term": "词", "count_a": "A 次数", "count_b": "B 次数", "delta": "对数几率差", "z": "z"}),
+                 "特色词", key="cmp_terms_dl", sheet="特色词")
+
+    st.subheader("主题构成")
+    mixes = {name: data.theme_mix(c, g) for name, g in groups.items()}
+    st.plotly_chart(charts.group_theme_mix(mixes), key="cmp_mix", config=ui.PLOTLY_CONFIG, width="stretch")
+
+
+if __name__ == "__main__":
+    render(current())

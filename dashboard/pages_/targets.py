@@ -1,0 +1,85 @@
+"""目标: quantities in the reports, commitments kept apart from achievements."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, ui
+from dashboard.context import Ctx, current
+from dashboard.markup import Span, escape_inline, find_all, highlight
+
+KINDS = data.KIND_LABELS  # target -> 目标 ...
+COLUMNS = {
+    "indicator": "指标", "value": "数值", "value_max": "上限", "unit": "单位", "hedge": "限定", "deadline": "时限",
+    "kind_label": "类型", "speaker": "讲话人", "district": "区域", "span": "原文数值", "sentence": "句子", "title": "报告",
+    "date": "日期",
+}
+
+
+def _sentence_markdown(sentence: str, span: str) -> str:
+    hits = find_all(sentence or "", span or "")
+    return highlight(sentence or "", [Span(s, e, "target") for s, e in hits[:1]])
+
+
+def render(ctx: Ctx) -> None:
+    c, flt = ctx.corpus, ctx.flt
+    st.title("目标")
+    ui.filter_caption(ctx)
+    if not ctx.ids:
+        ui.no_data()
+        return
+    all_rows = data.targets(c, flt)
+    if all_rows.empty:
+        st.info("所选报告中没有识别出数值目标。", icon=":material/info:")
+        return
+
+    kinds_present = set(all_rows["kind"].unique().tolist())
+    present = [k for k in KINDS if k in kinds_present]
+    f1, f2 = st.columns(2)
+    default = [k for k in present if k != "context"] or present
+    kinds = f1.multiselect("类型", present, default=default, format_func=lambda k: KINDS.get(k, k), key="tg_kinds",
+                           help="目标：今后要达到的；成绩：已经达到的；背景：其他数字（默认不显示）")
+    units = sorted(set(all_rows["unit"].fillna("").unique().tolist()) - {""})
+    chosen_units = f2.multiselect("单位", units, default=[], key="tg_units", placeholder="全部单位")
+    rows = all_rows[all_rows["kind"].isin(kinds)]
+    if chosen_units:
+        rows = rows[rows["unit"].isin(chosen_units)]
+    rows = rows.reset_index(drop=True)
+    shown = rows.assign(kind_label=rows["kind"].map(lambda k: KINDS.get(k, k)))
+    per_kind = "，".join(f"{KINDS[k]} {int((rows['kind'] == k).sum())}" for k in KINDS if k in kinds)
+    st.caption(f"{len(rows)} 个数值（{per_kind}）。选中一行查看原句。")
+    if len(shown) > ui.MAX_TABLE_ROWS:
+        st.caption(f"表格显示前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(shown)} 行。")
+    event = ui.plain_table(
+        shown.head(ui.MAX_TABLE_ROWS), COLUMNS, key="tg_table", on_select="rerun", selection_mode="single-row", height=360,
+        column_config={"数值": st.column_config.NumberColumn(format="%g"), "上限": st.column_config.NumberColumn(format="%g"),
+                       "句子": st.column_config.TextColumn(width="large")},
+    )
+    picked = event.selection.rows if event is not None else []
+    if picked and picked[0] < len(rows):
+        r = rows.iloc[picked[0]]
+        with st.container(border=True):
+            st.markdown(_sentence_markdown(r["sentence"], r["span"]))
+            meta = " · ".join(x for x in [r["date"] or "", r["district"] or "", r["speaker"] or "", (r["title"] or "")[:40]] if x)
+            a, b = st.columns([4, 1], vertical_alignment="center")
+            a.caption(escape_inline(meta) + f" · 第 {int(r['paragraph_no'])} 段")
+            with b:
+                ui.report_link(ctx, r["report_id"])
+    ui.downloads(shown.rename(columns=COLUMNS)[list(COLUMNS.values())], "目标", key="tg_dl", sheet="目标")
+
+    st.divider()
+    st.subheader("可比较的数值")
+    choices = data.unit_choices(rows)
+    if not choices:
+        st.caption("没有可比较的数值。")
+        return
+    unit = st.selectbox("单位", choices, index=0, key="tg_chart_unit",
+                        format_func=lambda u: {"元": "元（以亿元显示）"}.get(u, u),
+                        help="同一单位（或可换算的单位，如亿元与万元）的数值放在一起比较。")
+    comparable, shown_unit = data.comparable_values(rows, unit, limit=40)
+    st.plotly_chart(charts.target_values(comparable, shown_unit, title=f"{unit} 数值对比（区间显示上限）"), key="tg_chart",
+                    config=ui.PLOTLY_CONFIG, width="stretch")
+
+
+if __name__ == "__main__":
+    render(current())

@@ -1,0 +1,71 @@
+"""主题: theme shares, theme x speaker / district heatmaps, evidence paragraphs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data, ui
+from dashboard.context import Ctx, current
+from dashboard.markup import escape_inline, highlight, term_spans
+
+
+def render(ctx: Ctx) -> None:
+    c, flt = ctx.corpus, ctx.flt
+    st.title("主题")
+    ui.filter_caption(ctx)
+    if not ctx.ids:
+        ui.no_data()
+        return
+    mix = data.theme_mix(c, flt)
+    if mix.empty:
+        st.info("所选报告中没有识别出主题（主题词典见 analysis/dictionaries/themes.toml）。", icon=":material/info:")
+        return
+
+    left, right = st.columns([2, 3])
+    with left:
+        ui.clickable_chart(
+            charts.bar_ranking(mix, "theme", "share", title="主题占比（点击筛选）", value_title="主题占比",
+                               percent=True, hover={"n_paragraphs": "段落", "n_reports": "报告"}, selected=flt.theme),
+            key="th_mix", filter_key="theme", options=c.options.themes,
+        )
+        ui.downloads(mix.rename(columns={"theme": "主题", "n_paragraphs": "段落", "n_reports": "报告", "score": "累计得分", "share": "占比"}),
+                     "主题占比", key="th_mix_dl", sheet="主题")
+    with right:
+        shares = st.toggle("按行显示占比", value=True, key="th_shares", help="关：带该主题的段落数；开：每行（讲话人/区域）内各主题的比例")
+        tab_s, tab_d = st.tabs(["主题 × 讲话人", "主题 × 区域"])
+        with tab_s:
+            m = data.theme_matrix(c, flt, "speaker", top=20, normalise=shares)
+            st.plotly_chart(charts.heatmap(m, percent=shares), key="th_heat_speaker", config=ui.PLOTLY_CONFIG, width="stretch")
+            if not m.empty:
+                ui.downloads(m.reset_index().rename(columns={"speaker": "讲话人"}), "主题x讲话人", key="th_hs_dl")
+        with tab_d:
+            m = data.theme_matrix(c, flt, "district", top=20, normalise=shares)
+            st.plotly_chart(charts.heatmap(m, percent=shares, colourscale="Oranges"), key="th_heat_district", config=ui.PLOTLY_CONFIG, width="stretch")
+            if not m.empty:
+                ui.downloads(m.reset_index().rename(columns={"district": "区域"}), "主题x区域", key="th_hd_dl")
+
+    st.divider()
+    st.subheader("主题证据")
+    themes = list(mix["theme"])
+    default = themes.index(flt.theme) if flt.theme in themes else 0
+    theme = st.selectbox("主题", themes, index=default, key="th_evidence_theme")
+    ev = data.theme_evidence(c, flt, theme, limit=40)
+    st.caption(f"“{escape_inline(theme)}”得分最高的段落（绿色为命中的主题词）。")
+    for row in ev.itertuples():
+        with st.container(border=True):
+            spans = term_spans(row.text or "", row.evidence, "evidence")
+            st.markdown(highlight(row.text or "", spans))
+            meta = " · ".join(x for x in [row.date or "", row.district or "", row.speaker or "", (row.title or "")[:40]] if x)
+            a, b = st.columns([4, 1], vertical_alignment="center")
+            a.caption(escape_inline(meta) + f" · 第 {row.paragraph_no} 段 · 得分 {row.score:.2f} · 命中：" + escape_inline("、".join(row.evidence)))
+            with b:
+                ui.report_link(ctx, row.report_id)
+    if not ev.empty:
+        out = ev.assign(evidence=ev["evidence"].map(ui.joined)).rename(columns={
+            "text": "段落", "evidence": "命中词", "score": "得分", "speaker": "讲话人", "district": "区域", "title": "标题",
+            "date": "日期", "paragraph_no": "段落号", "report_id": "报告编号"})
+        ui.downloads(out, f"主题证据_{theme}", key="th_ev_dl", sheet="证据")
+
+
+if __name__ == "__main__":
+    render(current())

@@ -1,0 +1,95 @@
+"""Small Streamlit building blocks shared by the pages (presentation only).
+
+Everything user-supplied that reaches Markdown goes through `dashboard.markup`;
+tables go to `st.dataframe`, which renders cells as text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, export
+from dashboard.context import Ctx
+from dashboard.filters import chart_filter_callback
+from dashboard.markup import escape_inline
+
+MAX_TABLE_ROWS = 5000  # rows sent to the browser in one table; downloads hold everything
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"], "locale": "zh-CN"}
+
+
+def filter_caption(ctx: Ctx, n: int | None = None) -> None:
+    n = len(ctx.ids) if n is None else n
+    st.caption(f":material/filter_alt: {escape_inline(ctx.flt.describe())} · **{n}** 篇报告")
+
+
+_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_filename(stem: str) -> str:
+    """A file name stem without path separators or characters Windows refuses."""
+    return _BAD_FILENAME.sub("_", str(stem)).strip(" .")[:80] or "download"
+
+
+def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> None:
+    """CSV (UTF-8 with BOM) and Excel buttons for `df`; the files are made on click."""
+    stem = safe_filename(stem)
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
+        "下载 CSV", data=lambda: export.to_csv_bytes(df), file_name=f"{stem}.csv", mime="text/csv",
+        key=f"{key}_csv", icon=":material/download:", on_click="ignore", disabled=df.empty,
+    )
+    row.download_button(
+        "下载 Excel", data=lambda: export.to_excel_bytes(df, sheet_name=sheet), file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx", icon=":material/table:", on_click="ignore", disabled=df.empty,
+    )
+
+
+def report_link(ctx: Ctx, report_id: str, label: str = "打开报告", key_hint: str = "") -> None:
+    """A link to the reader page for one report, keeping the current filters in the URL."""
+    st.page_link(ctx.page("reader"), label=label, icon=":material/article:", query_params=ctx.link_params(report=report_id))
+
+
+def clickable_chart(fig: Any, key: str, filter_key: str | None = None, options: Sequence[str] = ()) -> None:
+    """A plotly chart; with `filter_key`, clicking a bar sets that sidebar filter."""
+    if filter_key:
+        st.plotly_chart(
+            fig, key=key, on_select=chart_filter_callback(key, filter_key, tuple(options)),
+            selection_mode="points", config=PLOTLY_CONFIG, width="stretch",
+        )
+    else:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+def wordcloud(weights: tuple[tuple[str, float], ...], key: str, stem: str = "词云", width: int = 800, height: int = 400) -> None:
+    """The word cloud image and a PNG download of it."""
+    stem = safe_filename(stem)
+    png = data.wordcloud_png(weights, width, height)
+    st.image(png, width="stretch")
+    st.download_button("下载词云 PNG", data=png, file_name=f"{stem}.png", mime="image/png", key=f"{key}_png",
+                       icon=":material/image:", on_click="ignore", disabled=not weights)
+
+
+def plain_table(df: pd.DataFrame, columns: dict[str, str], **kw: Any) -> Any:
+    """st.dataframe of `df` with the given columns renamed to their Chinese headers."""
+    shown = df[[c for c in columns if c in df.columns]].rename(columns=columns)
+    return st.dataframe(shown, hide_index=True, width="stretch", **kw)
+
+
+def joined(values: Any, sep: str = "、") -> str:
+    if values is None:
+        return ""
+    if isinstance(values, str):
+        return values
+    try:
+        return sep.join(str(v) for v in values)
+    except TypeError:
+        return str(values)
+
+
+def no_data(message: str = "当前筛选下没有报告。") -> None:
+    st.info(message, icon=":material/info:")

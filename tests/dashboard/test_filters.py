@@ -1,0 +1,95 @@
+"""Filter -> report ids, filter options, chart clicks, partial dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dashboard.data import date_bounds
+from dashboard.filters import Filter, apply_chart_selection, filter_options, filtered_report_ids, picked_value
+
+
+def _reports() -> pd.DataFrame:
+    rows = [
+        ("r1", "济宁高新区", "李兵", ("李兵",), "a.txt", "2019-05-03"),
+        ("r2", "济宁高新区", "蒙婷", ("蒙婷",), "a.txt", "2019-05"),
+        ("r3", "山亭区", "", ("毕志伟", "孙伟"), "b.txt", "2020"),
+        ("r4", "山亭区", "", (), "b.txt", ""),
+    ]
+    df = pd.DataFrame(rows, columns=["report_id", "district", "speaker", "speakers", "source_file", "date"])
+    bounds = [date_bounds(d) for d in df["date"]]
+    df["date_lo"] = pd.to_datetime(pd.Series([b[0] for b in bounds], dtype=object))
+    df["date_hi"] = pd.to_datetime(pd.Series([b[1] for b in bounds], dtype=object))
+    return df
+
+
+THEMES = pd.DataFrame({"report_id": ["r1", "r3", "r3"], "theme": ["科技创新", "科技创新", "产业发展"]})
+
+
+@pytest.mark.parametrize(
+    "flt, expected",
+    [
+        (Filter(), ["r1", "r2", "r3", "r4"]),
+        (Filter(district="济宁高新区"), ["r1", "r2"]),
+        (Filter(speaker="毕志伟"), ["r3"]),  # a paragraph speaker of a meeting report
+        (Filter(speaker="李兵"), ["r1"]),
+        (Filter(theme="科技创新"), ["r1", "r3"]),
+        (Filter(theme="科技创新", district="山亭区"), ["r3"]),
+        (Filter(file="b.txt"), ["r3", "r4"]),
+        (Filter(date_from=dt.date(2019, 5, 10)), ["r2", "r3"]),  # 2019-05 overlaps; undated drops out
+        (Filter(date_to=dt.date(2019, 5, 1)), ["r2"]),
+        (Filter(date_from=dt.date(2020, 6, 1), date_to=dt.date(2020, 6, 30)), ["r3"]),
+        (Filter(district="不存在区"), []),
+    ],
+)
+def test_filtered_report_ids(flt, expected):
+    assert filtered_report_ids(_reports(), THEMES, flt) == expected
+
+
+def test_filter_options_most_frequent_first_and_whole_years():
+    opts = filter_options(_reports(), THEMES)
+    assert opts.districts == ("山亭区", "济宁高新区")  # tie -> code point order
+    assert set(opts.speakers) == {"李兵", "蒙婷", "毕志伟", "孙伟"}
+    assert opts.themes[0] == "科技创新"
+    assert opts.date_min == dt.date(2019, 1, 1) and opts.date_max == dt.date(2020, 12, 31)
+
+
+def test_filter_query_params_and_describe():
+    f = Filter(theme="科技创新", district="山亭区", date_from=dt.date(2019, 1, 2))
+    assert f.query_params() == {"theme": "科技创新", "district": "山亭区", "from": "2019-01-02"}
+    assert "区域：山亭区" in f.describe()
+    assert Filter().describe() == "全部报告" and not Filter().active
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2019-05-03", (dt.date(2019, 5, 3), dt.date(2019, 5, 3))),
+        ("2019-02", (dt.date(2019, 2, 1), dt.date(2019, 2, 28))),
+        ("2019-12", (dt.date(2019, 12, 1), dt.date(2019, 12, 31))),
+        ("2019", (dt.date(2019, 1, 1), dt.date(2019, 12, 31))),
+        ("", (None, None)),
+        ("2019-13-01", (None, None)),
+        ("garbage", (None, None)),
+    ],
+)
+def test_date_bounds(value, expected):
+    assert date_bounds(value) == expected
+
+
+def test_chart_click_sets_only_valid_values():
+    state = {"chart": {"selection": {"points": [{"customdata": ["山亭区", "3"], "y": "山亭区"}]}}}
+    assert apply_chart_selection(state, "chart", "district", ("山亭区",)) == "山亭区"
+    assert state["district"] == "山亭区"
+    state = {"chart": {"selection": {"points": [{"customdata": ["伪造区"]}]}}}
+    assert apply_chart_selection(state, "chart", "district", ("山亭区",)) is None and "district" not in state
+    assert apply_chart_selection({}, "chart", "district", ("山亭区",)) is None
+    assert apply_chart_selection({"chart": {"selection": {"points": []}}}, "chart", "district", ()) is None
+
+
+def test_picked_value_fallbacks():
+    assert picked_value({"y": "产业发展", "x": 3}) == "产业发展"
+    assert picked_value({"customdata": "x"}) == "x"
+    assert picked_value({"x": 1}) is None
