@@ -17,6 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the sample corpus in seeds/)")
     b.add_argument("--out", type=Path, default=Path("store"), help="store folder (default: ./store)")
     b.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    b.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="where files are analysed: local worker processes (default) or a Dask cluster")
+    b.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default with --engine dask: "
+                        "a local cluster of --workers processes)")
     b.add_argument("--tokenizer", choices=["rjieba", "jieba"], default="rjieba", help="segmentation engine (rjieba is faster, same tokens)")
     b.add_argument("--dict-dir", type=Path, default=None, help="folder with your own userdict.txt, stopwords.txt, themes.toml, districts.csv")
     b.add_argument("--max-mb", type=float, default=50, help="skip files larger than this many MB (default 50)")
@@ -27,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--write", type=Path, default=None, help="write to this file instead of printing")
 
     args = parser.parse_args(argv)
-    return _build(args) if args.command == "build" else _tables(args)
+    return _build(args, parser) if args.command == "build" else _tables(args)
 
 
-def _build(args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from analysis.build import build
     from analysis.pipeline import Resources
     from analysis.segment import DICT_DIR
@@ -38,7 +43,10 @@ def _build(args: argparse.Namespace) -> int:
 
     res = Resources(dict_dir=args.dict_dir or DICT_DIR, engine=args.tokenizer, max_bytes=int(args.max_mb * 1024 * 1024))
     try:
-        result = build(args.paths or [SEEDS], args.out, res=res, workers=args.workers, progress=args.progress, wait=args.wait)
+        if args.scheduler and args.engine != "dask":
+            parser.error("--scheduler needs --engine dask")
+        result = build(args.paths or [SEEDS], args.out, res=res, workers=args.workers, progress=args.progress, wait=args.wait,
+                       engine=args.engine, scheduler=args.scheduler)
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,39 +1,47 @@
 """`python -m analysis build`: files in, a complete store out, or the old store untouched.
 
 Steps: collect input files -> hash them -> reuse the rows of files whose content and
-dictionaries are unchanged since the last build -> analyse the rest in worker
-processes (both cores) -> stream rows into Parquet -> corpus-wide tables (TF-IDF
-keywords) with DuckDB -> swap the finished build in atomically.
+dictionaries are unchanged since the last build -> analyse the rest on an engine
+(worker processes on this machine, or a Dask cluster; analysis/engines.py) -> stream
+the rows into Parquet as the results come back -> corpus-wide tables (TF-IDF keywords,
+analysis/corpus.py) -> swap the finished build in atomically.
+
+Reuse works on groups of files (analysis/store.py, `PartWriter`): a group of the last
+build whose files are all still there, unchanged and under the same names is
+hard-linked into the new build as it is; the unchanged files of the other groups have
+their rows copied; only new and changed files are analysed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from analysis import keywords
-from analysis.pipeline import Resources, analyse_file
+from analysis import corpus
+from analysis.engines import ChunkResult, Task, chunk_tasks, make_engine
+from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES
 from analysis.schema import SCHEMA_VERSION, TABLES
-from analysis.store import Snapshot, StoreError, TableWriter, build_lock, commit, new_build_dir, open_snapshot
+from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot, read_part,
+                            table_files)
 
 DEFAULT_STORE = Path("store")
 TFIDF_TOP_K = 20
 TFIDF_ALPHA = 0.5
+# Input files' rows are grouped into part files of about this much Arrow data.
+GROUP_BYTES = 32 << 20
+# The per-file tables and the hidden ones, written group by group.
+STORED = FILE_TABLES + list(HIDDEN_TABLES)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class InputFile:
     source_file: str  # the name shown to users
     content_hash: str = ""
     problem: str = ""  # set when the path cannot be read at all
+    size: int = 0
 
 
 @dataclass
@@ -53,6 +62,10 @@ class BuildResult:
     reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    engine: str = ""
+    groups: int = 0
+    groups_linked: int = 0
+    keywords: dict = field(default_factory=dict)  # what the TF-IDF step did (corpus.write_keywords)
 
     def summary(self) -> str:
         head = f"{self.n_files} files, {self.n_reports} reports, {len(self.skipped)} skipped"
@@ -95,16 +108,21 @@ def build(
     workers: int | None = None,
     progress: bool | None = None,
     wait: float = 0,
+    engine: str = "local",
+    scheduler=None,
 ) -> BuildResult:
+    """Build the store at `out` from `paths`. `engine` is "local" (worker processes,
+    `workers` of them, default one per core) or "dask" (`scheduler`: an address or a
+    distributed.Client; default a LocalCluster of `workers` processes)."""
     started = time.perf_counter()
     res = res or Resources()
     out = Path(out)
     with build_lock(out, wait=wait):
-        inputs = [_hashed(f) for f in collect_inputs(paths)]
+        inputs = _hash_all(collect_inputs(paths))
         previous = _previous(out, res.fingerprint())
         build_dir = new_build_dir(out)
         try:
-            result = _write_build(inputs, previous, build_dir, res, workers, progress)
+            result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler)
             result.store = out
             if result.n_files == 0 or result.ok:
                 manifest = {
@@ -125,59 +143,77 @@ def build(
     return result
 
 
+def _hash_all(files: list[InputFile]) -> list[InputFile]:
+    # One thread: report files are small, and two threads were measured slower (GIL
+    # hand-offs between 60 KB reads); sha256 runs at about 1 GB/s here.
+    return [_hashed(f) for f in files]
+
+
 def _hashed(f: InputFile) -> InputFile:
     if f.problem:
         return f
     try:
-        return InputFile(f.path, f.source_file, hash_file(f.path))
+        return InputFile(f.path, f.source_file, hash_file(f.path), size=f.path.stat().st_size)
     except OSError as err:
         return InputFile(f.path, f.source_file, problem=f"{f.source_file}: cannot be read ({err.strerror or err})")
 
 
 def _previous(out: Path, fingerprint: str) -> Snapshot | None:
-    """The last build, if its rows can be reused (same schema and same dictionaries)."""
+    """The last build, if its rows can be reused (same schema, dictionaries and layout)."""
     try:
         snap = open_snapshot(out)
     except StoreError:
         return None
-    return snap if snap.manifest.get("fingerprint") == fingerprint else None
+    if snap.manifest.get("fingerprint") != fingerprint:
+        return None
+    if not all(snap.table_path(name).exists() for name in HIDDEN_TABLES):
+        return None  # written before the hidden tables existed
+    return snap
 
 
-def _write_build(inputs, previous, build_dir, res, workers, progress) -> BuildResult:
+def _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler) -> BuildResult:
     result = BuildResult(store=build_dir)
-    writer = TableWriter(build_dir)
-    textrank = _TextrankSink(build_dir)
-    reusable = _reusable_hashes(previous)
+    changes = None
+    if previous is not None:  # what changed since, so that only the keywords it can move are recomputed
+        changes = corpus.Changes(previous.table_path("keywords"), previous.path / "_df.parquet",
+                                 int(previous.manifest.get("n_reports", -1)))
+    writer = PartWriter(build_dir, {name: table_schema(name) for name in STORED}, GROUP_BYTES)
+    groups = _groups(previous) if previous is not None else []
+    reusable = _reusable(groups)
     seen: dict[str, str] = {}
     todo: list[InputFile] = []
-    reuse: dict[str, str] = {}  # content hash -> new source_file
+    reuse: dict[str, str] = {}  # content hash -> source_file in this build
+    skips = []
     for f in inputs:
         if f.problem:
-            _skip(writer, result, f, f.problem, "skipped")
+            skips.append(_skip_row(result, f, f.problem, "skipped"))
         elif f.content_hash in seen:
-            _skip(writer, result, f, f"{f.source_file}: same content as {seen[f.content_hash]} (not counted twice)", "duplicate")
+            skips.append(_skip_row(result, f, f"{f.source_file}: same content as {seen[f.content_hash]} (not counted twice)", "duplicate"))
         else:
             seen[f.content_hash] = f.source_file
-            (reuse.__setitem__(f.content_hash, f.source_file) if f.content_hash in reusable else todo.append(f))
-    if reuse:
+            if f.content_hash in reusable:
+                reuse[f.content_hash] = f.source_file
+            else:
+                todo.append(f)
+    if skips:
+        writer.add({"files": pa.Table.from_pylist(skips, schema=table_schema("files"))})
+    if previous is not None:
         result.reused = len(reuse)
-        _copy_previous(previous, reuse, writer, textrank, result)
-    for rows in _analyse_all(todo, res, workers, progress):
-        _record(rows, writer, textrank, result)
-        result.analysed += 1
+        _reuse_previous(previous, groups, reuse, writer, result, changes)
+    _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes)
     writer.close()
-    textrank.close()
-    _write_keywords(build_dir, textrank.path)
+    result.groups, result.groups_linked = writer.n_groups, writer.groups_linked
+    result.keywords = _write_keywords(build_dir, result.n_reports, changes)
     return result
 
 
-def _skip(writer: TableWriter, result: BuildResult, f: InputFile, message: str, status: str) -> None:
+def _skip_row(result: BuildResult, f: InputFile, message: str, status: str) -> dict:
     result.n_files += 1
     result.skipped.append((f.source_file, message))
-    writer.add("files", [{
-        "source_file": f.source_file, "content_hash": f.content_hash, "size_bytes": _size(f.path),
+    return {
+        "source_file": f.source_file, "content_hash": f.content_hash, "size_bytes": f.size or _size(f.path),
         "format": f.path.suffix.lstrip(".").lower(), "encoding": "", "status": status, "message": message, "n_reports": 0,
-    }])
+    }
 
 
 def _size(path: Path) -> int:
@@ -187,164 +223,129 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _record(rows: dict[str, list[dict]], writer: TableWriter, textrank: "_TextrankSink", result: BuildResult) -> None:
-    file_row = rows["files"][0]
-    result.n_files += 1
-    result.n_reports += len(rows["reports"])
-    if file_row["status"] != "ok":
-        result.skipped.append((file_row["source_file"], file_row["message"]))
-    for name, table_rows in rows.items():
-        if name == "textrank":
-            textrank.add(table_rows)
-        else:
-            writer.add(name, table_rows)
+# --- analysis of new and changed files --------------------------------------------------------
 
 
-# --- parallel analysis -------------------------------------------------------------------------
-
-_WORKER_RES: Resources | None = None
-
-
-def _init_worker(res: Resources) -> None:
-    global _WORKER_RES
-    _WORKER_RES = res
-    _ = res.segmenter, res.stopwords, res.themes  # load dictionaries once per process
-
-
-def _analyse_one(f: InputFile) -> dict[str, list[dict]]:
-    return analyse_file(f.path.read_bytes(), f.source_file, _WORKER_RES, content_hash=f.content_hash)
-
-
-def _analyse_all(todo: list[InputFile], res: Resources, workers: int | None, progress: bool | None) -> Iterator[dict]:
-    workers = workers or min(os.cpu_count() or 1, 8)
-    bar = tqdm(total=len(todo), unit="file", desc="analysing", disable=None if progress is None else not progress, file=sys.stderr)
+def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes=None) -> None:
+    if not todo:
+        return
+    res.load()  # dictionaries read once here, shipped to the workers with the object
+    tasks = [Task(f.path, f.source_file, f.content_hash, f.size) for f in todo]
+    chunks = chunk_tasks(tasks, workers or 2)
+    bar = tqdm(total=len(tasks), unit="file", desc="analysing", disable=None if progress is None else not progress, file=sys.stderr)
     try:
-        if workers <= 1 or len(todo) <= 2:
-            _init_worker(res)
-            for f in todo:
-                yield _analyse_one(f)
-                bar.update()
-        else:
-            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(res,)) as pool:
-                for rows in pool.map(_analyse_one, todo, chunksize=max(1, min(16, len(todo) // (workers * 8)))):
-                    yield rows
-                    bar.update()
+        with make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks)) as eng:
+            result.engine = eng.name
+            if eng.ships_bytes:
+                chunks = ([Task(t.path, t.source_file, t.content_hash, t.size, _read_or_none(t.path)) for t in c] for c in chunks)
+            for chunk in eng.run(chunks):
+                _record(chunk, writer, result)
+                if changes is not None and "_tf" in chunk.tables:
+                    changes.note(chunk.tables["_tf"], added=True)
+                bar.update(len(chunk.files))
     finally:
         bar.close()
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # the worker reports it as unreadable
+
+
+def _record(chunk: ChunkResult, writer: PartWriter, result: BuildResult) -> None:
+    for source_file, status, message, n_reports in chunk.files:
+        result.n_files += 1
+        result.n_reports += n_reports
+        result.analysed += 1
+        if status != "ok":
+            result.skipped.append((source_file, message))
+    writer.add(chunk.tables)
 
 
 # --- reuse of unchanged files ---------------------------------------------------------------------
 
 
-def _reusable_hashes(previous: Snapshot | None) -> set[str]:
-    if previous is None:
-        return set()
-    files = previous.read("files", ["content_hash", "status"])
-    ok = pc.equal(files["status"], "ok")
-    return set(files.filter(ok)["content_hash"].to_pylist())
+_FILE_COLUMNS = ["source_file", "content_hash", "status", "n_reports"]
 
 
-def _copy_previous(previous: Snapshot, reuse: dict[str, str], writer, textrank, result: BuildResult) -> None:
-    """Stream the previous rows of unchanged files into the new build (renamed files get their new name)."""
-    prefixes = pa.array(sorted(h[:12] for h in reuse))
-    new_name = {h[:12]: name for h, name in reuse.items()}
-    for name, table in TABLES.items():
-        if table.scope != "file":
+def _groups(previous: Snapshot) -> list[tuple[dict[str, Path], pa.Table]]:
+    """The groups of the previous build: (table -> its part file, the group's `files` rows).
+    A build whose tables are not aligned part for part is one group of whole tables."""
+    parts = {name: table_files(previous.table_path(name)) for name in STORED}
+    n = len(parts["files"])
+    if any(len(p) != n for p in parts.values()):
+        return [({name: previous.table_path(name) for name in STORED}, previous.read("files", _FILE_COLUMNS))]
+    return [({name: parts[name][k] for name in STORED}, read_part(parts["files"][k], _FILE_COLUMNS)) for k in range(n)]
+
+
+def _reusable(groups: list[tuple[dict[str, Path], pa.Table]]) -> set[str]:
+    ok = set()
+    for _, files in groups:
+        ok.update(files.filter(pc.equal(files["status"], "ok"))["content_hash"].to_pylist())
+    return ok
+
+
+def _reuse_previous(previous: Snapshot, groups: list, reuse: dict[str, str], writer: PartWriter, result: BuildResult,
+                    changes: corpus.Changes | None = None) -> None:
+    """Link the previous build's groups whose files are all reused under the same names;
+    copy the rows of the other reused files (with their new names) group by group, and
+    note the reports of the other files as gone (`changes`)."""
+    left = dict(reuse)
+    for group, files in groups:
+        names = dict(zip(files["content_hash"].to_pylist(), files["source_file"].to_pylist()))
+        statuses = set(files["status"].to_pylist())
+        if files.num_rows and statuses == {"ok"} and len(names) == files.num_rows and all(left.get(h) == n for h, n in names.items()):
+            writer.link(group)
+            for h in names:
+                del left[h]
+            result.n_files += files.num_rows
+            result.n_reports += sum(files["n_reports"].to_pylist())
             continue
+        mine = {h: left.pop(h) for h in names if h in left}
+        _copy_group(group, mine, writer, result, changes)
+
+
+def _copy_group(group: dict[str, Path], reuse: dict[str, str], writer: PartWriter, result: BuildResult,
+                changes: corpus.Changes | None = None) -> None:
+    prefixes = pa.array(sorted(h[:12] for h in reuse), pa.string())
+    new_name = {h[:12]: name for h, name in reuse.items()}
+    tables = {}
+    for name in STORED:
+        if not reuse and name != "_tf":
+            continue  # nothing to copy; only the gone reports' terms to note
         key = "content_hash" if name == "files" else "report_id"
-        for batch in ds.dataset(previous.table_path(name)).to_batches():
-            t = pa.Table.from_batches([batch])
-            prefix = pc.utf8_slice_codeunits(t[key], 0, 12)
-            t = t.filter(pc.is_in(prefix, value_set=prefixes))
-            if t.num_rows == 0:
-                continue
-            if "source_file" in t.column_names:
-                names = pa.array([new_name[p] for p in pc.utf8_slice_codeunits(t[key], 0, 12).to_pylist()], pa.string())
-                t = t.set_column(t.column_names.index("source_file"), "source_file", names)
-            if name == "reports":
-                result.n_reports += t.num_rows
-            if name == "files":
-                result.n_files += t.num_rows
-            writer.add_table(name, t)
-    kw = previous.read("keywords")
-    kw = kw.filter(pc.and_(pc.equal(kw["method"], "textrank"), pc.is_in(pc.utf8_slice_codeunits(kw["report_id"], 0, 12), value_set=prefixes)))
-    textrank.add_table(kw)
+        t = pq.read_table(group[name]) if group[name].is_dir() else read_part(group[name])
+        prefix = pc.utf8_slice_codeunits(t[key], 0, 12)
+        kept = pc.is_in(prefix, value_set=prefixes)
+        if name == "_tf" and changes is not None:
+            changes.note(t.filter(pc.invert(kept)), added=False)
+        t = t.filter(kept)
+        if t.num_rows and "source_file" in t.column_names:
+            names = pa.array([new_name[p] for p in pc.utf8_slice_codeunits(t[key], 0, 12).to_pylist()], pa.string())
+            t = t.set_column(t.column_names.index("source_file"), "source_file", names)
+        if name == "reports":
+            result.n_reports += t.num_rows
+        if name == "files":
+            result.n_files += t.num_rows
+        tables[name] = t
+    if reuse:
+        writer.add(tables)
 
 
 # --- corpus-wide tables -------------------------------------------------------------------------------
 
 
-class _TextrankSink:
-    """Per-report TextRank rows, parked in the build folder until `keywords` is written."""
-
-    def __init__(self, build_dir: Path):
-        self.path = build_dir / "_textrank.parquet"
-        self._writer = pq.ParquetWriter(self.path, TABLES["keywords"].schema)
-        self._buf: list[dict] = []
-
-    def add(self, rows: list[dict]) -> None:
-        self._buf.extend(rows)
-        if len(self._buf) > 50_000:
-            self._flush()
-
-    def add_table(self, table: pa.Table) -> None:
-        self._flush()
-        self._writer.write_table(table.cast(TABLES["keywords"].schema))
-
-    def _flush(self) -> None:
-        if self._buf:
-            self._writer.write_table(pa.Table.from_pylist(self._buf, schema=TABLES["keywords"].schema))
-            self._buf.clear()
-
-    def close(self) -> None:
-        self._flush()
-        self._writer.close()
-
-
-def _write_keywords(build_dir: Path, textrank_path: Path) -> None:
-    """TF-IDF over the whole corpus, in DuckDB straight from Parquet (memory stays flat at 10,000 reports)."""
-    con = duckdb.connect()
-    try:
-        idf, median = keywords.load_jieba_idf()
-        con.register("jieba_idf", pa.table({"term": list(idf), "idf": list(idf.values())}))
-        con.execute(KEYWORDS_SQL.format(
-            term_counts=_sql_path(build_dir / "term_counts.parquet"),
-            reports=_sql_path(build_dir / "reports.parquet"),
-            textrank=_sql_path(textrank_path),
-            out=_sql_path(build_dir / "keywords.parquet"),
-            alpha=TFIDF_ALPHA, median=median, top_k=TFIDF_TOP_K,
-        ))
-    finally:
-        con.close()
-    textrank_path.unlink()
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-# Corpus IDF = ln((1+N)/(1+df)) + 1, blended with jieba's general-language IDF so that a
-# corpus of five files still ranks sensibly (see analysis.keywords.tfidf_keywords).
-KEYWORDS_SQL = """
-COPY (
-  WITH tc AS (SELECT report_id, term, sum("count") AS c FROM read_parquet({term_counts}) GROUP BY ALL),
-  n AS (SELECT count(*) AS n FROM read_parquet({reports})),
-  df AS (SELECT term, count(*) AS df FROM tc GROUP BY term),
-  len AS (SELECT report_id, sum(c) AS total FROM tc GROUP BY report_id),
-  scored AS (
-    SELECT tc.report_id, tc.term,
-      (tc.c / len.total) * ({alpha} * (ln((1 + n.n) / (1 + df.df)) + 1)
-                          + (1 - {alpha}) * coalesce(j.idf, {median})) AS weight
-    FROM tc JOIN len USING (report_id) JOIN df USING (term) CROSS JOIN n LEFT JOIN jieba_idf j USING (term)
-  ),
-  ranked AS (
-    SELECT report_id, term, weight,
-      row_number() OVER (PARTITION BY report_id ORDER BY weight DESC, term) AS rank
-    FROM scored
-  )
-  SELECT report_id, term, weight, rank, 'tfidf' AS method FROM ranked WHERE rank <= {top_k}
-  UNION ALL
-  SELECT report_id, term, weight, rank, method FROM read_parquet({textrank})
-  ORDER BY report_id, method, rank
-) TO {out} (FORMAT parquet, COMPRESSION zstd)
-"""
+def _write_keywords(build_dir: Path, n_reports: int, changes: corpus.Changes | None = None) -> dict:
+    """TF-IDF over the whole corpus from the hidden `_tf` parts, merged with the TextRank rows."""
+    return corpus.write_keywords(
+        table_files(build_dir / "_tf.parquet"),
+        table_files(build_dir / "_textrank.parquet"),
+        n_reports,
+        build_dir / "keywords.parquet",
+        alpha=TFIDF_ALPHA,
+        top_k=TFIDF_TOP_K,
+        changes=changes,
+        df_out=build_dir / "_df.parquet",
+    )

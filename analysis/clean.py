@@ -12,6 +12,48 @@ from typing import Callable, Iterable
 from analysis import resources as R
 
 
+# No real paragraph is this long (the longest in 31 provincial work reports and the seeds
+# has 1,541 characters). Longer lines are a whole report without line breaks or a PDF with
+# no paragraph ends; they are cut (and never glued back) so that per-paragraph work and
+# memory downstream stay bounded.
+MAX_PARAGRAPH = 5000
+_SENTENCE_ENDS = "。！？!?；;…"
+_CLAUSE_ENDS = "，,、：:"
+_CLOSERS = "”’」』）)"
+
+
+def split_runaway_lines(text: str) -> str:
+    """Cut lines longer than MAX_PARAGRAPH characters into pieces of at most that length.
+
+    A piece ends after the last sentence end in the second half of its window (with the
+    closing quote or bracket that follows it), else after the last clause mark, else at
+    the limit. Lines of normal length are left exactly as they are.
+    """
+    if len(text) <= MAX_PARAGRAPH:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        start = 0
+        while len(line) - start > MAX_PARAGRAPH:
+            cut = _runaway_cut(line, start)
+            out.append(line[start:cut])
+            start = cut
+        out.append(line[start:])
+    return "\n".join(out)
+
+
+def _runaway_cut(line: str, start: int) -> int:
+    lo, hi = start + MAX_PARAGRAPH // 2, start + MAX_PARAGRAPH
+    for marks in (_SENTENCE_ENDS, _CLAUSE_ENDS):
+        at = max(line.rfind(c, lo, hi) for c in marks)
+        if at >= 0:
+            cut = at + 1
+            while cut < hi and line[cut] in _CLOSERS:
+                cut += 1
+            return cut
+    return hi
+
+
 def strip_control(text: str) -> str:
     """Unify line ends; drop zero-width characters, control characters and lone surrogates."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -40,49 +82,112 @@ def rejoin_broken_lines(text: str) -> str:
     continued only when it is prose that stops mid-sentence, and the next line is not
     a heading, a byline or a headline standing over a byline. The result has one
     paragraph per line and no blank lines.
+
+    Runs in linear time: a paragraph glued from thousands of lines (a PDF with no
+    sentence end for pages) is collected as pieces and joined once.
     """
     lines = [line for line in text.split("\n") if line]
-    out: list[str] = []
+    out: list[_Glued] = []
     for i, line in enumerate(lines):
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        if out and _continues(out[-1], line, following):
-            out[-1] = _glue(out[-1], line)
+        if out and _fits(out[-1], line) and _continues(out[-1], line, following) and not _makes_furniture(out[-1], line):
+            out[-1].add(line)
         else:
-            out.append(line)
-    return "\n".join(out)
+            out.append(_Glued(line))
+    return "\n".join(g.text() for g in out)
 
 
-def _continues(prev: str, line: str, following: str) -> bool:
-    if prev.endswith(tuple(R.TERMINAL)) or R.ENUMERATOR.match(line) or is_byline(prev):
+# Lines longer than this are never bylines, reporter credits or page furniture (all are
+# short), so a growing paragraph needs only its first _HEAD characters for those checks.
+_HEAD = 256
+
+
+class _Glued:
+    """One output paragraph being glued together from lines, with what `_continues` asks of it."""
+
+    __slots__ = ("pieces", "length", "head", "last", "sentence", "clause")
+
+    def __init__(self, line: str):
+        self.pieces = [line]
+        self.length = len(line)
+        self.head = line[:_HEAD]  # the whole paragraph while it is short
+        self.last = line
+        self.sentence = bool(R.SENTENCE_INSIDE.search(line))
+        self.clause = bool(R.CLAUSE_MARK.search(line))
+
+    def add(self, line: str) -> None:
+        sep = _glue_sep(self.last, line)
+        self.pieces += [sep, line]
+        self.length += len(sep) + len(line)
+        if len(self.head) < _HEAD:
+            self.head = (self.head + sep + line)[:_HEAD]
+        self.last = line
+        self.sentence = self.sentence or bool(R.SENTENCE_INSIDE.search(line))
+        self.clause = self.clause or bool(R.CLAUSE_MARK.search(line))
+
+    @property
+    def short(self) -> str:
+        """The whole paragraph if it is short enough to be a byline or furniture, else ""."""
+        return self.head if self.length <= _HEAD else ""
+
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+def _fits(prev: _Glued, line: str) -> bool:
+    """Gluing never makes a paragraph longer than MAX_PARAGRAPH (see split_runaway_lines)."""
+    return prev.length + len(_glue_sep(prev.last, line)) + len(line) <= MAX_PARAGRAPH
+
+
+def _continues(prev: _Glued, line: str, following: str) -> bool:
+    if prev.last.endswith(tuple(R.TERMINAL)) or R.ENUMERATOR.match(line):
+        return False
+    if is_byline(prev.short) or is_reporter_line(prev.short):
         return False
     if is_byline(line) or is_reporter_line(line) or (is_title_like(line) and is_byline(following)):
         return False
     if R.ARTICLE_START.match(line):
         return False
-    if prev.endswith(("，", ",", "、")):
+    if prev.last.endswith(("，", ",", "、")):
         return True
     # A numbered heading (`一、2025年工作回顾`) stops without punctuation but is complete;
     # a numbered paragraph of prose (`一、提升工作站位，...全球最先`) is not.
-    if R.ENUMERATOR.match(prev):
-        return bool(R.SENTENCE_INSIDE.search(prev)) or len(prev) >= 40
-    return bool(R.SENTENCE_INSIDE.search(prev) or R.CLAUSE_MARK.search(prev)) or len(prev) >= 40
+    if R.ENUMERATOR.match(prev.head):
+        return prev.sentence or prev.length >= 40
+    return prev.sentence or prev.clause or prev.length >= 40
 
 
-def _glue(left: str, right: str) -> str:
+def _makes_furniture(prev: _Glued, line: str) -> bool:
+    """Would gluing make a line that `strip_web_furniture` drops (`...，【打` + `印】`)?
+
+    Then the lines stay apart, so cleaning a second time changes nothing and no prose is
+    lost with the furniture. Furniture is judged on the first R.FURNITURE_MAX characters
+    only: the answer cannot change when more is glued on later, and the check stays cheap.
+    """
+    if prev.length >= R.FURNITURE_MAX:
+        return False
+    glued = (prev.head + _glue_sep(prev.last, line) + line)[: R.FURNITURE_MAX]
+    return bool(R.FURNITURE_LINE.match(glued))
+
+
+def _glue_sep(left: str, right: str) -> str:
     # Latin words broken across lines need their space back; Chinese does not.
     if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum():
-        return f"{left} {right}"
-    return left + right
+        return " "
+    return ""
 
 
 def is_byline(line: str) -> bool:
     """`济宁高新控股集团党委书记 李兵`: a post ending in a position word, then a 2-4 character name."""
+    if len(line) > _HEAD:
+        return False
     m = R.BYLINE.match(line)
     return bool(m) and bool(R.POSITION_SUFFIX.search(m.group("role")))
 
 
 def is_reporter_line(line: str) -> bool:
-    return bool(R.REPORTER_LINE.match(line))
+    """`本报记者 李蕊 邓超`: a credit line (never more than a short line)."""
+    return len(line) <= _HEAD and bool(R.REPORTER_LINE.match(line))
 
 
 def is_title_like(line: str) -> bool:
@@ -93,10 +198,11 @@ def is_title_like(line: str) -> bool:
 Cleaner = Callable[[str], str]
 
 DEFAULT_CLEANERS: tuple[Cleaner, ...] = (
+    split_runaway_lines,  # first: every later cleaner keeps lines within MAX_PARAGRAPH
     strip_control,
     strip_line_edges,
+    strip_markdown_headings,  # before furniture: `## 打印` is furniture once unmarked
     strip_web_furniture,
-    strip_markdown_headings,
     rejoin_broken_lines,
 )
 

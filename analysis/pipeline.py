@@ -3,6 +3,11 @@
 `analyse_file` is the unit of work the build runs in parallel and caches by content
 hash. It learns everything about a file once (`FileContext`); the row builders named
 in `analysis.schema.TABLES` turn that context into rows.
+
+The build itself calls `analyse_file_tables`: the same rows, built column by column
+straight into Arrow tables (no dict per row), plus two hidden per-file tables the
+corpus step needs (`_textrank`, `_tf`). `analyse_file` (list of dicts per table) is
+derived from the same columns, so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -11,16 +16,20 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
+
+import pyarrow as pa
 
 from analysis import gazetteer as gaz
 from analysis import keywords, segment, targets, themes
 from analysis.clean import clean_text
 from analysis.metadata import ReportMeta, inherit_file_district, report_metadata
-from analysis.normalize import normalize_width
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
 from analysis.schema import TABLES
 from analysis.split import ReportDraft, split_reports
+from analysis.widths import width_forms
 
 TEXTRANK_TOP_K = 20
 
@@ -51,6 +60,19 @@ class Resources:
     def themes(self) -> list[themes.Theme]:
         return themes.load_themes(self.dict_dir / "themes.toml")
 
+    @cached_property
+    def theme_index(self) -> themes.ThemeIndex:
+        return themes.theme_index(self.themes)
+
+    @cached_property
+    def content_filter(self) -> segment.ContentFilter:
+        return segment.ContentFilter(self.stopwords)
+
+    def load(self) -> "Resources":
+        """Read every dictionary now (before the object is shipped to workers)."""
+        _ = self.segmenter, self.stopwords, self.themes, self.theme_index, self.content_filter
+        return self
+
     def fingerprint(self) -> str:
         """Changes whenever a dictionary or the analysis code version changes."""
         from analysis import __version__
@@ -70,6 +92,7 @@ class Paragraph:
     start: int
     terms: list[tuple[str, str]] = field(default_factory=list)  # content terms with POS
     themes: list[tuple[str, float, list[str]]] = field(default_factory=list)
+    work: str | None = None  # width-normalised form for targets (widths.width_forms), if known
 
 
 @dataclass
@@ -79,10 +102,13 @@ class Report:
     draft: ReportDraft
     meta: ReportMeta
     paragraphs: list[Paragraph]
+    joined: str | None = None  # the paragraphs joined by newlines, when already built
 
     @property
     def text(self) -> str:
-        return "\n".join(p.text for p in self.paragraphs)
+        if self.joined is None:
+            self.joined = "\n".join(p.text for p in self.paragraphs)
+        return self.joined
 
 
 @dataclass
@@ -104,6 +130,31 @@ def analyse_file(data: bytes, source_file: str, res: Resources, *, content_hash:
     return rows
 
 
+# Hidden per-file tables kept in the build next to the documented ones: the corpus step
+# merges `_textrank` into `keywords` and computes TF-IDF from `_tf` (one row per report
+# and term: term_counts summed over speakers and POS), and an incremental build reuses
+# both for unchanged files like every other file table.
+HIDDEN_TABLES = {
+    "_textrank": TABLES["keywords"].schema,
+    "_tf": pa.schema([("report_id", pa.string()), ("term", pa.string()), ("count", pa.int64())]),
+}
+FILE_TABLES = [name for name, t in TABLES.items() if t.scope == "file"]
+
+
+def table_schema(name: str) -> pa.Schema:
+    return HIDDEN_TABLES[name] if name in HIDDEN_TABLES else TABLES[name].schema
+
+
+def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, pa.Table]:
+    """What the build stores for one file: an Arrow table per file-scope table (same rows,
+    same order as `analyse_file`) and the hidden `_textrank` and `_tf` tables."""
+    ctx = build_context(data, source_file, res, content_hash=content_hash)
+    columns = {name: _COLUMN_BUILDERS[name](ctx, res) for name in FILE_TABLES}
+    columns["_textrank"] = textrank_columns(ctx)
+    columns["_tf"] = tf_columns(ctx)
+    return {name: pa.table(cols, schema=table_schema(name)) for name, cols in columns.items()}
+
+
 def build_context(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> FileContext:
     ctx = FileContext(source_file, content_hash or hashlib.sha256(data).hexdigest(), len(data))
     try:
@@ -118,30 +169,49 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
     metas = [report_metadata(d, res.gazetteer) for d in drafts]
     inherit_file_district(drafts, metas)
     names = {m.speaker for m in metas if m.speaker} | {s for m in metas for s in m.paragraph_speakers if s}
-    ctx.reports = [_report(ctx.content_hash, i, d, m, names, res) for i, (d, m) in enumerate(zip(drafts, metas), 1)]
+    starts = name_starts(names)
+    ctx.reports = [_report(ctx.content_hash, i, d, m, names, starts, res) for i, (d, m) in enumerate(zip(drafts, metas), 1)]
     return ctx
 
 
-def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, names: set[str], res: Resources) -> Report:
+def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, names: set[str], starts: set[str], res: Resources) -> Report:
+    # The whole report is width-normalised in one pass (both forms, see widths.py);
+    # each paragraph's forms are slices of it, as the normalisation keeps lengths.
+    joined = "\n".join(draft.paragraphs)
+    norm, work = width_forms(joined)
+    tag, keep, index = res.segmenter.tag, res.content_filter, res.theme_index
+    is_cue = index.cues.__contains__
     paragraphs, offset = [], 0
     for text, speaker in zip(draft.paragraphs, meta.paragraph_speakers):
-        tagged = merge_names(res.segmenter.tag(normalize_width(text)), names)
-        terms = segment.content_terms(tagged, res.stopwords)
-        # Theme scores are calibrated on content terms (no punctuation or filler).
-        para_themes = themes.paragraph_themes([t for t, _ in terms], res.themes)
-        paragraphs.append(Paragraph(text, speaker, offset, terms, para_themes))
-        offset += len(text) + 1
-    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs)
+        end = offset + len(text)
+        tagged = tag(norm[offset:end])
+        if starts:
+            tagged = merge_names(tagged, names, starts)
+        terms = keep(tagged)  # == segment.content_terms(tagged, res.stopwords)
+        # Theme scores are calibrated on content terms (no punctuation or filler); only
+        # the cue terms among them are counted (== themes.paragraph_themes(terms, themes)).
+        cues = Counter(filter(is_cue, map(itemgetter(0), terms)))
+        para_themes = themes.score_themes(cues, len(terms), index) if cues else []
+        paragraphs.append(Paragraph(text, speaker, offset, terms, para_themes, work[offset:end]))
+        offset = end + 1
+    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined)
 
 
-def merge_names(tagged: list[tuple[str, str]], names: set[str]) -> list[tuple[str, str]]:
+def name_starts(names: set[str]) -> set[str]:
+    """The proper prefixes of `names`: a token that is one may begin a split name."""
+    return {n[:k] for n in names for k in range(1, len(n))}
+
+
+def merge_names(tagged: list[tuple[str, str]], names: set[str], starts: set[str] | None = None) -> list[tuple[str, str]]:
     """Glue tokens back into a person's name found in this file's bylines (焦/军波 -> 焦军波).
 
     Names are merged per file rather than added to the tokenizer, so one file's
     names never change how another file is segmented (and cached results stay valid).
+    `starts` is name_starts(names), computed once per file by the caller.
     """
-    starts = {n[:k] for n in names for k in range(1, len(n))}
-    if not starts:
+    if starts is None:
+        starts = name_starts(names)
+    if not starts or starts.isdisjoint(map(itemgetter(0), tagged)):  # no token can begin a name
         return tagged
     out: list[tuple[str, str]] = []
     i = 0
@@ -164,133 +234,205 @@ def merge_names(tagged: list[tuple[str, str]], names: set[str]) -> list[tuple[st
 
 
 # --- row builders (named in analysis.schema.TABLES) ------------------------------------------
+#
+# Each table is built column by column (`*_columns`: column name -> list of values, in
+# schema order); the row builders of the registry turn those columns into dicts.
 
 
-def file_rows(ctx: FileContext, res: Resources) -> list[dict]:
+def _rows(columns: dict[str, list]) -> list[dict]:
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*columns.values())]
+
+
+def file_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     doc = ctx.document
-    return [
-        {
-            "source_file": ctx.source_file,
-            "content_hash": ctx.content_hash,
-            "size_bytes": ctx.size_bytes,
-            "format": doc.format if doc else Path(ctx.source_file).suffix.lstrip(".").lower(),
-            "encoding": doc.encoding if doc else "",
-            "status": ctx.status,
-            "message": ctx.error,
-            "n_reports": len(ctx.reports),
-        }
-    ]
+    return {
+        "source_file": [ctx.source_file],
+        "content_hash": [ctx.content_hash],
+        "size_bytes": [ctx.size_bytes],
+        "format": [doc.format if doc else Path(ctx.source_file).suffix.lstrip(".").lower()],
+        "encoding": [doc.encoding if doc else ""],
+        "status": [ctx.status],
+        "message": [ctx.error],
+        "n_reports": [len(ctx.reports)],
+    }
 
 
-def report_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return [
-        {
-            "report_id": r.report_id,
-            "source_file": ctx.source_file,
-            "report_no": r.no,
-            "title": r.draft.title,
-            "speaker": r.meta.speaker,
-            "position": r.meta.position,
-            "organization": r.meta.organization,
-            "district": r.meta.district,
-            "benchmarks": r.meta.benchmarks,
-            "date": r.meta.date,
-            "source": r.draft.source,
-            "reporters": r.draft.reporters,
-            "text": r.text,
-            "n_chars": len(r.text),
-        }
-        for r in ctx.reports
-    ]
+def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    rs = ctx.reports
+    return {
+        "report_id": [r.report_id for r in rs],
+        "source_file": [ctx.source_file] * len(rs),
+        "report_no": [r.no for r in rs],
+        "title": [r.draft.title for r in rs],
+        "speaker": [r.meta.speaker for r in rs],
+        "position": [r.meta.position for r in rs],
+        "organization": [r.meta.organization for r in rs],
+        "district": [r.meta.district for r in rs],
+        "benchmarks": [r.meta.benchmarks for r in rs],
+        "date": [r.meta.date for r in rs],
+        "source": [r.draft.source for r in rs],
+        "reporters": [r.draft.reporters for r in rs],
+        "text": [r.text for r in rs],
+        "n_chars": [len(r.text) for r in rs],
+    }
 
 
-def paragraph_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return [
-        {"report_id": r.report_id, "paragraph_no": i, "speaker": p.speaker, "start": p.start, "text": p.text}
-        for r in ctx.reports
-        for i, p in enumerate(r.paragraphs, 1)
-    ]
-
-
-def term_count_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    rows = []
+def paragraph_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    cols: dict[str, list] = {"report_id": [], "paragraph_no": [], "speaker": [], "start": [], "text": []}
     for r in ctx.reports:
-        counts: Counter[tuple[str, str, str]] = Counter()
-        for p in r.paragraphs:
-            counts.update((p.speaker, term, pos) for term, pos in p.terms)
-        rows += [
-            {"report_id": r.report_id, "speaker": spk, "term": term, "count": n, "pos": pos}
-            for (spk, term, pos), n in counts.items()
-        ]
-    return rows
+        ps = r.paragraphs
+        cols["report_id"] += [r.report_id] * len(ps)
+        cols["paragraph_no"] += range(1, len(ps) + 1)
+        cols["speaker"] += [p.speaker for p in ps]
+        cols["start"] += [p.start for p in ps]
+        cols["text"] += [p.text for p in ps]
+    return cols
 
 
-def theme_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return [
-        {"report_id": r.report_id, "paragraph_no": i, "theme": theme, "score": score, "evidence": evidence}
+def _speaker_term_counts(r: Report) -> list[tuple[str, Counter]]:
+    """(speaker, Counter of (term, pos)) per speaker, keys in order of first occurrence.
+
+    One speaker (most reports): one Counter over all the paragraphs, counted in C. Several
+    speakers taking turns: counted by (speaker, term, pos) as the rows are ordered by
+    their first occurrence in the report, whoever speaks.
+    """
+    speakers = [p.speaker for p in r.paragraphs]
+    runs = [s for i, s in enumerate(speakers) if i == 0 or s != speakers[i - 1]]
+    if len(runs) == len(set(runs)):  # each speaker's paragraphs are consecutive
+        return [(spk, Counter(chain.from_iterable(p.terms for p in r.paragraphs if p.speaker == spk))) for spk in runs]
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for p in r.paragraphs:
+        counts.update((p.speaker, term, pos) for term, pos in p.terms)
+    out: list[tuple[str, Counter]] = []
+    for (spk, term, pos), n in counts.items():
+        if not out or out[-1][0] != spk:
+            out.append((spk, Counter()))
+        out[-1][1][(term, pos)] = n
+    return out
+
+
+def term_count_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    cols: dict[str, list] = {"report_id": [], "speaker": [], "term": [], "count": [], "pos": []}
+    for r in ctx.reports:
+        for spk, counts in _speaker_term_counts(r):
+            if not counts:
+                continue
+            cols["report_id"] += [r.report_id] * len(counts)
+            cols["speaker"] += [spk] * len(counts)
+            cols["term"] += map(itemgetter(0), counts)
+            cols["count"] += counts.values()
+            cols["pos"] += map(itemgetter(1), counts)
+    return cols
+
+
+def tf_columns(ctx: FileContext) -> dict[str, list]:
+    """Hidden `_tf`: occurrences of each term in each report, over all speakers and POS
+    (the term frequencies of TF-IDF), terms in order of first occurrence."""
+    cols: dict[str, list] = {"report_id": [], "term": [], "count": []}
+    for r in ctx.reports:
+        counts = Counter(map(itemgetter(0), chain.from_iterable(p.terms for p in r.paragraphs)))
+        cols["report_id"] += [r.report_id] * len(counts)
+        cols["term"] += counts.keys()
+        cols["count"] += counts.values()
+    return cols
+
+
+def theme_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    rows = [
+        (r.report_id, i, theme, score, evidence)
         for r in ctx.reports
         for i, p in enumerate(r.paragraphs, 1)
         for theme, score, evidence in p.themes
     ]
+    return _transpose(rows, ["report_id", "paragraph_no", "theme", "score", "evidence"])
+
+
+def _transpose(rows: list[tuple], names: list[str]) -> dict[str, list]:
+    if not rows:
+        return {n: [] for n in names}
+    return {n: list(col) for n, col in zip(names, zip(*rows))}
+
+
+_TARGET_FIELDS = ["sentence", "span", "indicator", "value", "value_max", "unit", "value_normalised",
+                  "unit_normalised", "hedge", "deadline", "kind"]
+
+
+def target_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    rows = [
+        (r.report_id, i, p.speaker, r.meta.district) + tuple(getattr(q, f) for f in _TARGET_FIELDS)
+        for r in ctx.reports
+        for i, p in enumerate(r.paragraphs, 1)
+        for q in targets.extract_quantities(p.text, p.work)
+    ]
+    return _transpose(rows, ["report_id", "paragraph_no", "speaker", "district"] + _TARGET_FIELDS)
+
+
+def benchmark_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    rows = []
+    for r in ctx.reports:
+        if not r.meta.benchmarks:
+            continue
+        para_themes = [[t for t, _, _ in p.themes] for p in r.paragraphs]
+        found = [{m.district for m in res.gazetteer.find(p.text)} for p in r.paragraphs]
+        for bench in r.meta.benchmarks:
+            hits = [i for i, districts in enumerate(found) if bench in districts]
+            mix = Counter(t for i in hits for t in para_themes[i])
+            rows.append((r.report_id, r.meta.district, bench, len(hits), [t for t, _ in mix.most_common()]))
+    return _transpose(rows, ["report_id", "district", "benchmark", "n_mentions", "themes"])
+
+
+def textrank_columns(ctx: FileContext) -> dict[str, list]:
+    """Per-report TextRank keywords; merged with corpus TF-IDF into `keywords` at the end."""
+    rows = []
+    for r in ctx.reports:
+        ranked = keywords.textrank(list(chain.from_iterable(p.terms for p in r.paragraphs)), top_k=TEXTRANK_TOP_K)
+        rows += [(r.report_id, term, float(w), k, "textrank") for k, (term, w) in enumerate(ranked, 1)]
+    return _transpose(rows, ["report_id", "term", "weight", "rank", "method"])
+
+
+_COLUMN_BUILDERS = {
+    "files": file_columns,
+    "reports": report_columns,
+    "paragraphs": paragraph_columns,
+    "term_counts": term_count_columns,
+    "themes": theme_columns,
+    "targets": target_columns,
+    "benchmarks": benchmark_columns,
+}
+
+
+def file_rows(ctx: FileContext, res: Resources) -> list[dict]:
+    return _rows(file_columns(ctx, res))
+
+
+def report_rows(ctx: FileContext, res: Resources) -> list[dict]:
+    return _rows(report_columns(ctx, res))
+
+
+def paragraph_rows(ctx: FileContext, res: Resources) -> list[dict]:
+    return _rows(paragraph_columns(ctx, res))
+
+
+def term_count_rows(ctx: FileContext, res: Resources) -> list[dict]:
+    return _rows(term_count_columns(ctx, res))
+
+
+def theme_rows(ctx: FileContext, res: Resources) -> list[dict]:
+    return _rows(theme_columns(ctx, res))
 
 
 def target_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    rows = []
-    for r in ctx.reports:
-        for i, p in enumerate(r.paragraphs, 1):
-            for q in targets.extract_quantities(p.text):
-                rows.append(
-                    {
-                        "report_id": r.report_id,
-                        "paragraph_no": i,
-                        "speaker": p.speaker,
-                        "district": r.meta.district,
-                        "sentence": q.sentence,
-                        "span": q.span,
-                        "indicator": q.indicator,
-                        "value": q.value,
-                        "value_max": q.value_max,
-                        "unit": q.unit,
-                        "value_normalised": q.value_normalised,
-                        "unit_normalised": q.unit_normalised,
-                        "hedge": q.hedge,
-                        "deadline": q.deadline,
-                        "kind": q.kind,
-                    }
-                )
-    return rows
+    return _rows(target_columns(ctx, res))
 
 
 def benchmark_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    rows = []
-    for r in ctx.reports:
-        para_themes = [[t for t, _, _ in p.themes] for p in r.paragraphs]
-        for bench in r.meta.benchmarks:
-            hits = [i for i, p in enumerate(r.paragraphs) if any(m.district == bench for m in res.gazetteer.find(p.text))]
-            mix = Counter(t for i in hits for t in para_themes[i])
-            rows.append(
-                {
-                    "report_id": r.report_id,
-                    "district": r.meta.district,
-                    "benchmark": bench,
-                    "n_mentions": len(hits),
-                    "themes": [t for t, _ in mix.most_common()],
-                }
-            )
-    return rows
+    return _rows(benchmark_columns(ctx, res))
 
 
 def textrank_rows(ctx: FileContext) -> list[dict]:
     """Per-report TextRank keywords; merged with corpus TF-IDF into `keywords` at the end."""
-    rows = []
-    for r in ctx.reports:
-        terms = [t for p in r.paragraphs for t in p.terms]
-        ranked = keywords.textrank(terms, top_k=TEXTRANK_TOP_K)
-        rows += [
-            {"report_id": r.report_id, "term": term, "weight": float(w), "rank": k, "method": "textrank"}
-            for k, (term, w) in enumerate(ranked, 1)
-        ]
-    return rows
+    return _rows(textrank_columns(ctx))
 
 
 def keyword_rows(*args, **kwargs):  # corpus scope: built by analysis.build from term_counts

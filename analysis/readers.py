@@ -13,7 +13,9 @@ import io
 import logging
 import re
 import stat
+import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "SUPPORTED_SUFFIXES",
     "Document",
+    "display_name",
     "IngestError",
     "read_bytes",
     "read_document",
@@ -42,9 +45,16 @@ _DOCX_MAX_RATIO = 500  # per member, only judged on members over 1 MB; Word XML 
 _DOCX_MAX_MEMBERS = 5000
 # pypdf is pure Python and can be slow on hostile files; no real report has 2000 pages.
 _PDF_MAX_PAGES = 2000
+# A text page takes a few hundred to a few thousand operations; 2000 such pages fit.
+# Past this (or this much time) a PDF is refused as a bomb; pypdf runs ~250,000 a second.
+_PDF_MAX_OPERATIONS = 5_000_000
+_PDF_MAX_SECONDS = 120.0
 # Share of control / replacement / private-use characters above which decoded text is
 # taken to be binary junk rather than a report.
 _JUNK_RATIO = 0.05
+# A text file may carry a few stray NUL bytes (bad exports); more than this, or one in a
+# thousand bytes, and it is binary.
+_STRAY_NULS = 8
 # trafilatura's time grows faster than linearly (~3 s for 2M characters, ~40 s for 6M);
 # past this the plain lxml extraction is used. Real report pages are well under 1M.
 _TRAFILATURA_MAX_CHARS = 2_000_000
@@ -57,17 +67,37 @@ logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 
 class IngestError(Exception):
-    """A file that cannot be read. str(err) == f"{path.name}: {problem}"."""
+    """A file that cannot be read. str(err) == f"{display_name(path.name)}: {problem}"."""
 
     def __init__(self, path: Path, problem: str):
         self.path = Path(path)
         self.problem = problem
-        super().__init__(f"{self.path.name}: {problem}")
+        super().__init__(f"{display_name(self.path.name)}: {problem}")
 
     def __reduce__(self):
         # Default pickling would call IngestError(message) and fail; workers in a
         # process pool need to send these back to the parent.
         return (type(self), (self.path, self.problem))
+
+
+# Characters a file name may hold that would change how a message is laid out or read when
+# printed: controls (newline, ESC sequences), Unicode line breaks, bidi overrides
+# ("report\u202etxt.exe" shows as "reportexe.txt") and invisible characters.
+_UNSAFE_IN_NAME_RE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def display_name(name: str) -> str:
+    """A file name as it may be shown in a one-line message: unsafe characters escaped.
+
+    "a\nb.txt" -> "a\\nb.txt". The name itself is kept as is wherever it is data.
+    """
+    return _UNSAFE_IN_NAME_RE.sub(_escape_char, str(name))
+
+
+def _escape_char(m: re.Match) -> str:
+    return m.group().encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -157,7 +187,13 @@ def _parse(path: Path, data: bytes, max_bytes: int) -> Document:
         raise IngestError(path, f"{fmt.upper()} is too deeply nested to read") from None
     except Exception as e:  # noqa: BLE001 - any parser bug must reach the user as one line
         raise IngestError(path, f"could not read {fmt.upper()} ({type(e).__name__})") from None
+    if len(text) > max_bytes:  # the size limit holds for what is unpacked, too
+        raise IngestError(path, _too_much_text(fmt.upper(), max_bytes))
     return Document(text=text, format=fmt, encoding=encoding)
+
+
+def _too_much_text(fmt: str, max_bytes: int) -> str:
+    return f"{fmt} unpacks to more than {_fmt_size(max_bytes)} of text, over the size limit"
 
 
 # ---------------------------------------------------------------------------------
@@ -203,10 +239,15 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     """Bytes of a text file to str, or 'binary or undecodable content'."""
     result = _decode_bom(data)
     if result is None and b"\x00" in data:
-        # NULs never occur in 8-bit or UTF-8 text; only BOM-less UTF-16 is plausible.
-        result = _decode_bomless_utf16(data)
-        if result is None:
-            raise IngestError(path, "binary or undecodable content")
+        # NULs never occur in 8-bit or UTF-8 text; only BOM-less UTF-16 is plausible, or a
+        # text file with a few stray NULs (dropped later, like other control characters).
+        stray = data.count(0) <= max(_STRAY_NULS, len(data) // 1000)
+        if not (stray and _is_utf8(data)):
+            result = _decode_bomless_utf16(data)
+            if result is None and not stray:
+                raise IngestError(path, "binary or undecodable content")
+            if result is None:
+                data = data.replace(b"\x00", b"")  # would be dropped anyway; let detection see text
     if result is None:
         result = _decode_guess(data)
     if result is None or _looks_like_junk(result[0]):
@@ -225,8 +266,13 @@ def _decode_bom(data: bytes) -> tuple[str, str] | None:
     )
     for bom, codec, label in boms:
         if data.startswith(bom):
-            # errors="replace": a BOM is a strong claim; damage shows up in the junk check.
-            return data[len(bom):].decode(codec, errors="replace"), label
+            # A BOM is a strong claim; damage shows up in the junk check. Lone surrogates
+            # (cut UTF-16) pass through and are dropped by _clean like control characters.
+            errors = "surrogatepass" if codec.startswith("utf-16") else "replace"
+            try:
+                return data[len(bom):].decode(codec, errors=errors), label
+            except UnicodeDecodeError:  # an odd trailing byte
+                return data[len(bom):].decode(codec, errors="replace"), label
     return None
 
 
@@ -245,12 +291,31 @@ def _decode_bomless_utf16(data: bytes) -> tuple[str, str] | None:
         return None
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _decode_guess(data: bytes) -> tuple[str, str] | None:
     # Strict UTF-8 first: fast, and charset-normalizer can mis-guess short Chinese UTF-8.
     try:
         return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        if e.end == len(data) and "unexpected end" in e.reason:
+            # A file cut off inside its last character (an interrupted copy or download).
+            return data[: e.start].decode("utf-8"), "utf-8"
+    try:
+        # UTF-8 with encoded surrogates (CESU-8 / WTF-8 from Java or JavaScript exports):
+        # pairs become the character they encode, lone halves are dropped by _clean.
+        text = data.decode("utf-8", errors="surrogatepass")
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if (mixed := _decode_mixed_utf8_gb(data)) is not None:
+        return mixed
     encoding = _guess_encoding(data)
     if encoding is None:
         return None
@@ -263,6 +328,105 @@ def _decode_guess(data: bytes) -> tuple[str, str] | None:
         return data.decode(encoding, errors="replace"), encoding
     except LookupError:
         return None
+
+
+_LINE_RE = re.compile(rb"[^\n]*\n?")
+_ASCII_RE = re.compile(rb"[\x00-\x7f]")
+_MIXED_LINE_MAX = 16 * 1024  # longer lines are not searched for encoding switches
+
+
+def _decode_mixed_utf8_gb(data: bytes) -> tuple[str, str] | None:
+    """A UTF-8 file with GBK/GB18030 passages (files pasted or concatenated together).
+
+    Applies only when the file holds real UTF-8 text (at least two characters beyond
+    U+07FF in valid UTF-8 lines) and every other passage is valid GB18030; anything else
+    is left to the encoding detector. Decided line by line, and inside a line where the
+    encoding switches. Linear in the size of the file.
+    """
+    parts: list[str] = []
+    utf8_wide = [0]  # characters beyond U+07FF read as UTF-8: real UTF-8 text is there
+    gb_used = False
+    for m in _LINE_RE.finditer(data):
+        line = m.group()
+        if not line:
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _decode_mixed_line(line, utf8_wide)
+            if text is None:
+                return None
+            gb_used = True
+        else:
+            _count_wide(text, utf8_wide)
+        parts.append(text)
+    if not gb_used or utf8_wide[0] < 2:
+        return None
+    return "".join(parts), "utf-8+gb18030"
+
+
+def _count_wide(text: str, counter: list[int]) -> None:
+    if counter[0] < 2:
+        counter[0] += sum(1 for c in text if c > "\u07ff")
+
+
+def _decode_mixed_line(line: bytes, utf8_wide: list[int]) -> str | None:
+    """One line that is not valid UTF-8: its GB18030 passages decoded as such, or None."""
+    if len(line) > _MIXED_LINE_MAX:
+        try:
+            return line.decode("gb18030")
+        except UnicodeDecodeError:
+            return None
+    out: list[str] = []
+    pos, n = 0, len(line)
+    while pos < n:
+        try:
+            out.append(line[pos:].decode("utf-8"))
+            _count_wide(out[-1], utf8_wide)
+            break
+        except UnicodeDecodeError as e:
+            good = line[pos : pos + e.start].decode("utf-8")
+        # A GBK pair can look like a 2-byte UTF-8 character (U+0080..U+07FF, never in a
+        # Chinese report next to GBK text): give those back to the GB passage.
+        keep = len(good)
+        while keep and "\x80" <= good[keep - 1] <= "\u07ff":
+            keep -= 1
+        out.append(good[:keep])
+        _count_wide(out[-1], utf8_wide)
+        start = pos + len(good[:keep].encode("utf-8"))
+        ascii_at = _ASCII_RE.search(line, start)
+        run_end = ascii_at.start() if ascii_at else n  # the GB passage ends by here
+        end = start
+        while end < run_end and not (end > start and _utf8_resumes(line, end, run_end)):
+            end += _gb18030_len(line, end)
+        end = min(end, run_end)
+        try:
+            out.append(line[start:end].decode("gb18030"))
+        except UnicodeDecodeError:
+            return None
+        pos = end
+    return "".join(out)
+
+
+def _utf8_resumes(line: bytes, i: int, run_end: int) -> bool:
+    """Does UTF-8 take over again at i? Yes if two CJK-range UTF-8 characters start
+    there, or if the rest of the non-ASCII run is a few such characters (by chance a GBK
+    passage does either about once in thousands)."""
+    for piece in (line[i:run_end] if run_end - i <= 12 else b"", line[i : i + 6]):
+        try:
+            text = piece.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if text and all(c >= "\u0800" for c in text) and (len(text) >= 2 or len(piece) == run_end - i):
+            return True
+    return False
+
+
+def _gb18030_len(line: bytes, i: int) -> int:
+    """Length of the GB18030 character starting at i (1 for a byte that starts none)."""
+    if not 0x81 <= line[i] <= 0xFE or i + 1 >= len(line):
+        return 1
+    return 4 if 0x30 <= line[i + 1] <= 0x39 else 2
 
 
 def _guess_encoding(data: bytes) -> str | None:
@@ -301,16 +465,26 @@ def _parse_docx(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
         raise IngestError(path, f"broken DOCX ({_short(e)})") from None
     except Exception as e:  # python-docx raises its own types, e.g. PackageNotFoundError
         raise IngestError(path, f"broken DOCX ({type(e).__name__})") from None
-    lines = list(_docx_lines(document))
+    lines, n_chars = [], 0
+    for line in _docx_lines(document):
+        n_chars += len(line) + 1
+        if n_chars > max_bytes:  # stop early: a small DOCX can unpack to far more text
+            raise IngestError(path, _too_much_text("DOCX", max_bytes))
+        lines.append(line)
     return _finish(path, "\n".join(lines), "DOCX has no text"), ""
 
 
 def _check_docx_archive(path: Path, data: bytes, max_bytes: int) -> None:
     """Refuse zip bombs and non-DOCX archives before python-docx inflates anything.
 
-    Declared sizes are trustworthy enough: zipfile stops reading a member at its
-    declared file_size (and then fails the CRC), so a lying header cannot inflate more.
+    Declared sizes are checked first (total, ratio, number of parts). They cannot be
+    trusted alone: zipfile returns no more than a part's declared size, but to get there
+    it inflates up to 2 GB in one call, so a header that under-states the size of a
+    bomb would cost gigabytes of memory. Every part is therefore inflated once here, in
+    small steps, and refused as soon as it runs past its declared size.
     """
+    if _eocd_entries(data) > _DOCX_MAX_MEMBERS:  # before zipfile builds an object per part
+        raise IngestError(path, f"broken DOCX (more than {_DOCX_MAX_MEMBERS} parts)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -327,6 +501,49 @@ def _check_docx_archive(path: Path, data: bytes, max_bytes: int) -> None:
         ratio = i.file_size // max(i.compress_size, 1)
         if i.file_size > _MB and ratio > _DOCX_MAX_RATIO:
             raise IngestError(path, f"DOCX part {i.filename} is compressed {ratio}:1 (zip bomb?)")
+    for i in infos:
+        if i.compress_type == zipfile.ZIP_STORED:
+            continue
+        if i.compress_type != zipfile.ZIP_DEFLATED:
+            # Word only deflates; zipfile inflates bzip2/LZMA parts with no size bound.
+            raise IngestError(path, f"broken DOCX (part {i.filename} uses an unsupported compression)")
+        if _inflates_past(data, i):
+            raise IngestError(path, f"DOCX part {i.filename} inflates past its declared size (zip bomb?)")
+
+
+def _eocd_entries(data: bytes) -> int:
+    """Number of parts the zip's end record declares (0 if there is none to read)."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if at < 0 or at + 22 > len(data):
+        return 0
+    return int.from_bytes(data[at + 10 : at + 12], "little")
+
+
+def _inflates_past(data: bytes, info: zipfile.ZipInfo) -> bool:
+    """Does the deflated part inflate to more than its declared size? (bounded work)"""
+    off = info.header_offset
+    if data[off : off + 4] != b"PK\x03\x04":
+        return False  # zipfile refuses it with a clear error later
+    start = off + 30 + int.from_bytes(data[off + 26 : off + 28], "little") + int.from_bytes(data[off + 28 : off + 30], "little")
+    raw = memoryview(data)[start : start + info.compress_size]
+    inflater = zlib.decompressobj(-15)
+    left = info.file_size
+    try:
+        for pos in range(0, len(raw), 1 << 16):
+            buf = raw[pos : pos + (1 << 16)]
+            while buf:
+                out = inflater.decompress(buf, min(left + 1, 1 << 20))
+                left -= len(out)
+                if left < 0:
+                    return True
+                buf = inflater.unconsumed_tail
+                if not out:
+                    break
+            if inflater.eof:
+                break
+    except zlib.error:
+        return False  # corrupt data: python-docx reports the DOCX as broken
+    return False
 
 
 def _docx_lines(container):
@@ -364,22 +581,57 @@ def _parse_pdf(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
         raise IngestError(path, f"broken PDF ({_short(e)})") from None
     if n_pages > _PDF_MAX_PAGES:
         raise IngestError(path, f"PDF has {n_pages} pages, over the {_PDF_MAX_PAGES}-page limit")
-    texts, failures = [], 0
+    texts, failures, n_chars = [], 0, 0
+    budget = _PdfBudget(path)
     for page in pages:
+        budget.check_time()
         try:
-            texts.append(page.extract_text() or "")
-        except (MemoryError, RecursionError):
+            texts.append(page.extract_text(visitor_operand_before=budget.visit) or "")
+        except (MemoryError, RecursionError, IngestError):
             raise
         except Exception:
             # One odd page should not cost the user the whole report; only a PDF where
             # every page fails is reported as broken.
             failures += 1
+            continue
+        n_chars += len(texts[-1])
+        if n_chars > max_bytes:
+            raise IngestError(path, _too_much_text("PDF", max_bytes))
     text = "\n".join(t for t in texts if t.strip())
     if not text.strip():
         if failures:
             raise IngestError(path, "broken PDF (no page could be read)")
         raise IngestError(path, "PDF has no text layer (scanned?)")
     return _finish(path, text, "PDF has no text layer (scanned?)"), ""
+
+
+class _PdfBudget:
+    """Bounds the work of extracting a PDF's text, whatever the file looks like.
+
+    pypdf caps each stream, but not the document: a 1 KB PDF whose pages draw one form
+    thousands of times, or share one content stream that inflates to 70 MB, keeps it busy
+    for hours. Every drawing operation (inside forms too) is counted, and the clock is
+    checked between pages and every 10,000 operations.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.ops = 0
+        self.deadline = time.monotonic() + _PDF_MAX_SECONDS
+
+    def visit(self, operator, operands, cm, tm) -> None:
+        self.ops += 1
+        if self.ops > _PDF_MAX_OPERATIONS:
+            raise IngestError(self.path, f"PDF needs over {_PDF_MAX_OPERATIONS:,} drawing operations (PDF bomb?)")
+        if not self.ops % 10_000:
+            self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise IngestError(self.path, f"PDF took over {_PDF_MAX_SECONDS:g} s to read (PDF bomb?)")
+
+
+_AES_PROBLEM = "encrypted PDF (AES needs the 'cryptography' package)"
 
 
 def _open_pdf(path: Path, data: bytes):
@@ -393,6 +645,8 @@ def _open_pdf(path: Path, data: bytes):
         raise IngestError(path, "broken PDF (truncated: no end-of-file marker)")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+    except DependencyError:  # pypdf tries the empty password while opening an AES PDF
+        raise IngestError(path, _AES_PROBLEM) from None
     except PdfReadError as e:
         raise IngestError(path, f"broken PDF ({_short(e)})") from None
     except (MemoryError, RecursionError):
@@ -404,7 +658,7 @@ def _open_pdf(path: Path, data: bytes):
         try:
             ok = reader.decrypt("")
         except DependencyError:
-            raise IngestError(path, "encrypted PDF (AES needs the 'cryptography' package)") from None
+            raise IngestError(path, _AES_PROBLEM) from None
         except Exception:
             ok = 0
         if not ok:
@@ -417,6 +671,7 @@ def _open_pdf(path: Path, data: bytes):
 
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+_EMBED_TAG_RE = re.compile(r"</?embed\b[^>]*>", re.I)
 # Never text: code, embedded objects, page chrome and form widgets.
 _HTML_DROP = (
     "script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed",
@@ -433,6 +688,9 @@ _HTML_BLOCKS = {
 def _parse_html(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
     html, encoding = _decode_html(path, data)
     html = _XML_DECL_RE.sub("", html)  # lxml refuses str input with an encoding declaration
+    # <embed> is a void element, but libxml2 nests everything after it inside it, so
+    # dropping the embed would drop the article that follows: remove the tag alone.
+    html = _EMBED_TAG_RE.sub("", html)
     text = _html_trafilatura(html) if len(html) <= _TRAFILATURA_MAX_CHARS else None
     text = text or _html_fallback(html)
     return _finish(path, text, "HTML has no readable text"), encoding

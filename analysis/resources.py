@@ -16,22 +16,26 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # --- web-page furniture (whole lines) ------------------------------------------------
-# Lines that belong to the page around an article, never to the article.
+# Lines that belong to the page around an article, never to the article. Patterns that
+# match anywhere in a line (【打印】, 无障碍...导盲) only judge lines of up to FURNITURE_MAX
+# characters: page furniture is short, and `clean.rejoin_broken_lines` relies on the cap.
+FURNITURE_MAX = 200
 FURNITURE_LINE = re.compile(
     r"""^(?:
         全站 | 政策 | 新闻 | 服务 | 数据 | 互动 | 专题 | 首页 | 登录 | 注册     # site menu items
       | [•·▪●]\s*\S{1,6}                                                 # bulleted menu items
-      | 【\s*字号.* | 字号[:：].* | .*【\s*打印\s*】.* | .*【\s*关闭\s*】.*
+      | 【\s*字号.* | 字号[:：].* | (?=.{0,FMAX}$).*【\s*打印\s*】.* | (?=.{0,FMAX}$).*【\s*关闭\s*】.*
       | 扫一扫在手机打开当前页 | 扫一扫.{0,12}
-      | 按回车键在新窗口打开无障碍说明页面.* | .*无障碍.*导盲.* | 无障碍 | 适老化
+      | 按回车键在新窗口打开无障碍说明页面.* | (?=.{0,FMAX}$).*无障碍.*导盲.* | 无障碍 | 适老化
       | 打印本页 | 关闭窗口 | 打印 | 关闭 | 分享到[:：]?.* | 【?\s*纠错\s*】?
       | 责任编辑[:：].* | 编辑[:：]\S{1,8} | 相关(?:报道|链接|新闻)[:：]?
       | 当前位置[:：].* | 您现在的位置[:：].*
-    )$""",
+    )$""".replace("FMAX", str(FURNITURE_MAX)),
     re.VERBOSE,
 )
 # Markdown heading markers some exports leave in front of section titles.
-MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
+# Any run of them (`## ###`, `#######`) goes at once, so stripping twice changes nothing.
+MARKDOWN_HEADING = re.compile(r"^#[#\s]*")
 
 # --- layout --------------------------------------------------------------------------
 # A paragraph that ends here has finished its sentence (or is a heading); one that

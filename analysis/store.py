@@ -5,6 +5,14 @@ writes a new folder next to the old ones and then replaces the link in one
 `os.replace`, so a reader sees either the old store or the new one, never a mix,
 and a build that dies half-way leaves the old store as it was. A lock file stops two
 builds from writing the same store at once.
+
+A table is either one Parquet file `<table>.parquet` or, for a large corpus, a folder
+`<table>.parquet/` of part files `part-00000.parquet`, `part-00001.parquet` ... read in
+name order (`Snapshot.read` and `Snapshot.sql_source` accept both). The build writes
+the rows of the per-file tables in groups of whole input files: part k of every such
+table holds the rows of the same files, which lets the next build hard-link the parts
+of groups whose files are all unchanged instead of copying their rows (`PartWriter`).
+A build that fits in one group writes plain files, as small stores always had.
 """
 
 from __future__ import annotations
@@ -40,10 +48,45 @@ class Snapshot:
     manifest: dict
 
     def table_path(self, name: str) -> Path:
+        """`<name>.parquet`: a Parquet file, or a folder of part files (see the module doc)."""
         return self.path / f"{name}.parquet"
 
+    def part_paths(self, name: str) -> list[Path]:
+        """The Parquet files holding the table, in row order."""
+        return table_files(self.table_path(name))
+
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(self.table_path(name), columns=columns)
+        parts = self.part_paths(name)
+        if len(parts) == 1:
+            return pq.read_table(parts[0], columns=columns)
+        tables = [read_part(p, columns) for p in parts]
+        return pa.concat_tables(tables) if tables else _empty(name, columns)
+
+    def sql_source(self, name: str) -> str:
+        """A DuckDB table expression for the table: read_parquet('...') of the file or its parts."""
+        return sql_source(self.table_path(name))
+
+
+def table_files(path: Path) -> list[Path]:
+    """The Parquet files of a table stored at `path` (a file, or a folder of parts)."""
+    path = Path(path)
+    return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+
+
+def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One part file (lighter than pq.read_table, which sets up a dataset per call)."""
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def sql_source(path: Path) -> str:
+    path = Path(path)
+    target = path / "part-*.parquet" if path.is_dir() else path
+    return "read_parquet('" + str(target).replace("'", "''") + "')"
+
+
+def _empty(name: str, columns: list[str] | None) -> pa.Table:
+    schema = TABLES[name].schema
+    return schema.empty_table() if columns is None else pa.schema([schema.field(c) for c in columns]).empty_table()
 
 
 def builds_dir(store: Path) -> Path:
@@ -65,10 +108,14 @@ def open_snapshot(store: Path) -> Snapshot:
             f"store at {store} has schema version {manifest.get('schema_version')}, "
             f"this version reads {SCHEMA_VERSION}: rebuild it"
         )
-    missing = [n for n in TABLES if not (real / f"{n}.parquet").is_file()]
+    missing = [n for n in TABLES if not _is_table(real / f"{n}.parquet")]
     if missing:
         raise StoreError(f"store at {store} is incomplete: missing {', '.join(missing)}")
     return Snapshot(real, manifest)
+
+
+def _is_table(path: Path) -> bool:
+    return path.is_file() or (path.is_dir() and any(path.glob("part-*.parquet")))
 
 
 @contextmanager
@@ -128,37 +175,82 @@ def _prune(root: Path, *, keep: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-class TableWriter:
-    """Streams rows of every table into Parquet files of one build, in batches."""
+class PartWriter:
+    """Writes the tables of one build in groups of whole input files (see the module doc).
 
-    def __init__(self, build: Path, batch_rows: int = 50_000):
-        self.build = build
-        self.batch_rows = batch_rows
-        self._buffers: dict[str, list[dict]] = {name: [] for name in TABLES}
-        self._writers: dict[str, pq.ParquetWriter] = {}
+    `add(tables)` buffers the Arrow tables of some files; once the buffer holds
+    `group_bytes` of data it becomes the next group: one part file per table, every
+    table written even when it got no rows, so part k of each table covers the same
+    files. `link(parts)` adopts a finished group of an earlier build as the next group
+    by hard link (copied where links are not possible). `close()` writes the last group
+    and, when the whole build is one group, turns `<name>.parquet/part-00000.parquet`
+    into a plain `<name>.parquet`.
+    """
 
-    def add(self, name: str, rows: list[dict]) -> None:
-        buf = self._buffers[name]
-        buf.extend(rows)
-        if len(buf) >= self.batch_rows:
-            self._flush(name)
+    def __init__(self, build: Path, schemas: dict[str, pa.Schema], group_bytes: int = 32 << 20):
+        self.build = Path(build)
+        self.schemas = schemas
+        self.group_bytes = group_bytes
+        self.n_groups = 0
+        self.groups_linked = 0
+        self._buffer: dict[str, list[pa.Table]] = {name: [] for name in schemas}
+        self._buffered = 0
+        for name in schemas:
+            (self.build / f"{name}.parquet").mkdir()
 
-    def add_table(self, name: str, table: pa.Table) -> None:
-        self._flush(name)
-        self._writer(name).write_table(table.select(TABLES[name].column_names).cast(TABLES[name].schema))
+    def add(self, tables: dict[str, pa.Table]) -> None:
+        for name, table in tables.items():
+            if table.num_rows:
+                self._buffer[name].append(table)
+                self._buffered += table.nbytes
+        if self._buffered >= self.group_bytes:
+            self.flush()
+
+    def link(self, parts: dict[str, Path]) -> None:
+        """Adopt a group of an earlier build: `parts` maps every table to its file."""
+        self.flush()
+        for name in self.schemas:
+            _link_or_copy(parts[name], self._part(name, self.n_groups))
+        self.n_groups += 1
+        self.groups_linked += 1
+
+    def flush(self) -> None:
+        if not self._buffered and not any(self._buffer.values()):
+            return
+        for name, schema in self.schemas.items():
+            tables = self._buffer[name]
+            table = pa.concat_tables(tables) if tables else schema.empty_table()
+            _write_parquet(table, self._part(name, self.n_groups), schema)
+            tables.clear()
+        self._buffered = 0
+        self.n_groups += 1
 
     def close(self) -> None:
-        for name in TABLES:
-            self._flush(name)
-            self._writer(name).close()
+        self.flush()
+        for name, schema in self.schemas.items():
+            folder = self.build / f"{name}.parquet"
+            if self.n_groups == 0:
+                folder.rmdir()
+                _write_parquet(schema.empty_table(), folder, schema)
+            elif self.n_groups == 1:
+                single = folder.with_name(folder.name + ".single")
+                os.replace(self._part(name, 0), single)
+                folder.rmdir()
+                os.replace(single, folder)
 
-    def _flush(self, name: str) -> None:
-        buf = self._buffers[name]
-        if buf:
-            self._writer(name).write_table(pa.Table.from_pylist(buf, schema=TABLES[name].schema))
-            buf.clear()
+    def _part(self, name: str, k: int) -> Path:
+        return self.build / f"{name}.parquet" / f"part-{k:05d}.parquet"
 
-    def _writer(self, name: str) -> pq.ParquetWriter:
-        if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.build / f"{name}.parquet", TABLES[name].schema, compression="zstd")
-        return self._writers[name]
+
+def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema) -> None:
+    # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
+    # encoded in big parts, which the TF-IDF step reads as codes.
+    pq.write_table(table.select(schema.names).cast(schema), path, compression="zstd",
+                   row_group_size=1 << 20, dictionary_pagesize_limit=16 << 20)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)

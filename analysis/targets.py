@@ -55,13 +55,15 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import cn2an
 
-from analysis.normalize import normalize_width
+from analysis.scan import Scanner
 from analysis.sentences import sentence_spans
+from analysis.widths import width_forms
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,15 @@ _ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
 _HAS_NUMBER = re.compile(rf"\d|[{_CN_SMALL}廿]")
 
+# The long alternations are scanned from the characters their matches can start with
+# (analysis/scan.py): same matches as finditer/search, several times faster.
+_QTY_SCAN = Scanner(_QTY)
+_CUES_SCAN = Scanner(_CUES)
+_DEADLINE_SCAN = Scanner(_DEADLINE)
+_CUT_SCAN = Scanner(_CUT)
+_TRAIL_SCAN = Scanner(_TRAIL)
+_POST_STOP_SCAN = Scanner(_POST_STOP)
+
 
 @dataclass(frozen=True)
 class _Hit:
@@ -272,25 +283,43 @@ class _Hit:
     hedges: tuple[tuple[int, str], ...]  # 余/多 inside, 以上/左右 after
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Para:
     text: str  # original
     work: str  # width-normalised, same length
     spans: list[tuple[int, int]]
     mask_starts: list[int]
     mask_ends: list[int]
-    cues: list[tuple[int, str, bool, bool]]  # (position, kind, strong, may look back)
+    cues: list[tuple[int, str, bool, bool]] = field(default_factory=list)  # (position, kind, strong, may look back)
+    cue_pos: list[int] = field(default_factory=list)  # positions of `cues`, for bisect
+    deadlines: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
 
 
-def extract_quantities(paragraph: str) -> list[Quantity]:
-    """All quantities of `paragraph`, in text order (see the module doc for the rules)."""
+def extract_quantities(paragraph: str, work: str | None = None) -> list[Quantity]:
+    """All quantities of `paragraph`, in text order (see the module doc for the rules).
+
+    `work` is the paragraph's width-normalised form (`widths.width_forms(paragraph)[1]`)
+    when the caller has it already; it is computed otherwise.
+    """
     if not paragraph or not _HAS_NUMBER.search(paragraph):
         return []
-    para = _prepare(paragraph)
+    if work is None or len(work) != len(paragraph):
+        work = width_forms(paragraph)[1]
+    # Numbers with units first: most paragraphs with a digit have none, and then neither
+    # sentences nor cue words (scans of the whole paragraph) are needed.
+    pct = list(_PCT_CN.finditer(work))
+    qty = [m for m in _QTY_SCAN.finditer(work) if m["base"] or m["mult"]]  # no unit: never a hit
+    if not pct and not qty:
+        return []
+    para = _prepare(paragraph, work)
+    hits = _all_hits(para, pct, qty)
+    if not hits:
+        return []
+    _find_cues(para)
     out: list[Quantity] = []
-    for i, (s, e) in enumerate(para.spans):
+    for i, sentence_hits in hits:
         prev: tuple[_Hit, str] | None = None
-        for hit in _hits(para, s, e):
+        for hit in sentence_hits:
             q = _quantity(para, i, hit, prev)
             if q is not None:
                 out.append(q)
@@ -298,15 +327,16 @@ def extract_quantities(paragraph: str) -> list[Quantity]:
     return out
 
 
-def _prepare(paragraph: str) -> _Para:
-    # Keep the full-width clause comma distinct from the ASCII thousands separator.
-    work = normalize_width(paragraph.replace("，", "\ue000")).replace("\ue000", "，")
+def _prepare(paragraph: str, work: str) -> _Para:
     masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
-    para = _Para(paragraph, work, sentence_spans(work), [a for a, _ in masks], [b for _, b in masks], [])
-    for m in _CUES.finditer(work):
+    return _Para(paragraph, work, sentence_spans(work), [a for a, _ in masks], [b for _, b in masks])
+
+
+def _find_cues(para: _Para) -> None:
+    for m in _CUES_SCAN.finditer(para.work):
         if not _masked(para, m.start()):
             para.cues.append((m.start(), _cue_kind(m), m.lastgroup in ("a", "t"), _looks_back(m)))
-    return para
+    para.cue_pos = [c[0] for c in para.cues]
 
 
 def _cue_kind(m: re.Match) -> str:
@@ -325,13 +355,32 @@ def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
     return i >= 0 and para.mask_ends[i] > (pos if end is None else end - 1)
 
 
-def _hits(para: _Para, s: int, e: int) -> list[_Hit]:
-    """Numbers with units in work[s:e] that pass the not-a-quantity filters."""
-    pct = list(_PCT_CN.finditer(para.work, s, e))
+def _all_hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[tuple[int, list[_Hit]]]:
+    """(sentence index, its hits) for the sentences holding a number with a unit.
+
+    The paragraph is scanned once and the matches handed to their sentences: no match
+    can cross a sentence end (。！？；, a closing bracket or a line break are in none of
+    the number or unit patterns), so this finds what `_hits` finds sentence by sentence.
+    """
+    pct_starts, qty_starts = [m.start() for m in pct], [m.start() for m in qty]
+    out = []
+    for i, (s, e) in enumerate(para.spans):
+        a, b = bisect.bisect_left(qty_starts, s), bisect.bisect_left(qty_starts, e)
+        c, d = bisect.bisect_left(pct_starts, s), bisect.bisect_left(pct_starts, e)
+        if a < b or c < d:
+            hits = _hits(para, pct[c:d], qty[a:b])
+            if hits:
+                out.append((i, hits))
+    return out
+
+
+def _hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[_Hit]:
+    """Numbers with units among one sentence's matches that pass the not-a-quantity filters."""
     taken = [(m.start(), m.end()) for m in pct]
     hits = [h for m in pct if (h := _pct_hit(para, m)) is not None]
-    for m in _QTY.finditer(para.work, s, e):
-        if any(a <= m.start() < b for a, b in taken):
+    for m in qty:
+        start = m.start()
+        if taken and any(a <= start < b for a, b in taken):
             continue
         if (h := _qty_hit(para, m)) is not None:
             hits.append(h)
@@ -378,6 +427,7 @@ def _is_word_char(text: str, pos: int) -> bool:
     return pos < len(text) and (text[pos].isalnum())
 
 
+@lru_cache(maxsize=8192)
 def _number(s: str) -> Decimal | None:
     """Decimal value of an Arabic ("1,350.97") or Chinese ("二十五", "十", "三十六点九") number."""
     try:
@@ -436,7 +486,7 @@ def _post_noun(w: str, pos: int, e: int) -> tuple[int, int]:
         b += 1
     if b == a or not (w[a].isalpha() or w[a] == "“"):
         return a, a
-    stop = _POST_STOP.search(w, a + 1, b)
+    stop = _POST_STOP_SCAN.search(w, a + 1, b)
     b = stop.start() if stop else b
     return a, b - 1 if b - a > 1 and w[b - 1] == "中" else b  # 5个区(市)中
 
@@ -469,7 +519,7 @@ def _indicator(para: _Para, cs: int, hit: _Hit, post: tuple[int, int], mark: str
 def _trim(w: str, a: int, b: int) -> tuple[int, int]:
     """Offsets of the indicator inside the clause w[a:b] before a value."""
     b = _strip_trail(w, a, b)
-    for m in _CUT.finditer(w, a, b):
+    for m in _CUT_SCAN.finditer(w, a, b):
         a = max(a, m.end())  # after the last time phrase: 全年|新增融资到位
     for m in _LIST_DENG.finditer(w, a, b):
         a = max(a, m.end())  # after a list: A、B、C等|总投资
@@ -479,7 +529,7 @@ def _trim(w: str, a: int, b: int) -> tuple[int, int]:
 
 
 def _strip_trail(w: str, a: int, b: int) -> int:
-    m = _TRAIL.search(w, a, b)
+    m = _TRAIL_SCAN.search(w, a, b)
     return m.start() if m else b
 
 
@@ -517,19 +567,30 @@ def _forward(para: _Para, d: tuple[int, int]) -> bool:
 
 
 def _deadlines(para: _Para, s: int, e: int) -> list[tuple[int, int]]:
-    spans = ((m.start(), m.end()) for m in _DEADLINE.finditer(para.work, s, e))
-    return [(a, b) for a, b in spans if not _masked(para, a, b)]
+    found = para.deadlines.get((s, e))
+    if found is None:  # once per sentence, however many values it holds
+        spans = ((m.start(), m.end()) for m in _DEADLINE_SCAN.finditer(para.work, s, e))
+        found = para.deadlines[(s, e)] = [(a, b) for a, b in spans if not _masked(para, a, b)]
+    return found
 
 
 def _kind(para: _Para, s: int, e: int, hit: _Hit) -> str:
     """target / achievement / context from the cue words around the value (module doc)."""
     if _OTHER.search(para.work, s, hit.start):
         return "context"
-    before = [c for c in para.cues if s <= c[0] < hit.start]
-    strong = [c for c in before if c[2]]
-    after = [c for c in para.cues if hit.end <= c[0] < min(e, hit.end + _AFTER_WINDOW) and c[3]]
-    frame = [c for c in para.cues if c[0] < s and c[2]]
-    for cue in (strong[-1:], after[:1], before[-1:], frame[-1:]):
-        if cue:
-            return cue[0][1]
+    # The cues are in text order: bisect their positions instead of filtering them all.
+    cues, pos = para.cues, para.cue_pos
+    lo, hi = bisect.bisect_left(pos, s), bisect.bisect_left(pos, hit.start)  # cues before the value
+    for k in range(hi - 1, lo - 1, -1):  # the nearest strong one
+        if cues[k][2]:
+            return cues[k][1]
+    a, b = bisect.bisect_left(pos, hit.end), bisect.bisect_left(pos, min(e, hit.end + _AFTER_WINDOW))
+    for k in range(a, b):  # the first one after it that may look back
+        if cues[k][3]:
+            return cues[k][1]
+    if hi > lo:  # a weak one before it
+        return cues[hi - 1][1]
+    for k in range(lo - 1, -1, -1):  # the nearest strong one in earlier sentences
+        if cues[k][2]:
+            return cues[k][1]
     return "context"

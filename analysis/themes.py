@@ -44,8 +44,32 @@ def load_themes(path: Path = DICT_DIR / "themes.toml") -> list[Theme]:
     return themes
 
 
+@dataclass(frozen=True, eq=False)
+class ThemeIndex:
+    """The themes turned inside out: cue term -> ((theme position, weight), ...).
+
+    Scoring a paragraph then looks each of its tokens up once, instead of testing
+    every token against every theme (15 themes: 15 passes over the paragraph).
+    """
+
+    themes: tuple[Theme, ...]
+    cues: Mapping[str, tuple[tuple[int, float], ...]]
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.cues
+
+
+def theme_index(themes: Iterable[Theme]) -> ThemeIndex:
+    themes = tuple(themes)
+    cues: dict[str, list[tuple[int, float]]] = {}
+    for i, theme in enumerate(themes):
+        for term in theme.terms:
+            cues.setdefault(term, []).append((i, theme.weight(term)))
+    return ThemeIndex(themes, {t: tuple(v) for t, v in cues.items()})
+
+
 def paragraph_themes(
-    tokens: list[str], themes: Iterable[Theme], *, min_score: float = DEFAULT_MIN_SCORE
+    tokens: list[str], themes: Iterable[Theme] | ThemeIndex, *, min_score: float = DEFAULT_MIN_SCORE
 ) -> list[tuple[str, float, list[str]]]:
     """Themes a paragraph carries: [(theme, score, evidence)], strongest first.
 
@@ -56,7 +80,46 @@ def paragraph_themes(
     invoked but less than linearly with paragraph length, so long paragraphs can
     carry several themes and short ones are not drowned. evidence = the distinct
     cue terms that matched, most frequent first, then by code point.
+
+    Pass a `ThemeIndex` (theme_index(themes)) when scoring many paragraphs: same
+    result as the theme list (tests/analysis/test_themes.py compares the two with
+    `paragraph_themes_plain`, the straightforward version), several times faster.
     """
+    index = themes if isinstance(themes, ThemeIndex) else theme_index(themes)
+    if not tokens:
+        return []
+    return score_themes(Counter(filter(index.cues.__contains__, tokens)), len(tokens), index, min_score=min_score)
+
+
+def score_themes(
+    cue_counts: Mapping[str, int], n_tokens: int, index: ThemeIndex, *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[str, float, list[str]]]:
+    """`paragraph_themes` from the counts of the cue terms among the paragraph's
+    `n_tokens` content terms, in order of first occurrence (Counter(filter(...)))."""
+    if not n_tokens or not cue_counts:
+        return []
+    norm = math.sqrt(n_tokens)
+    matched: dict[int, list[tuple[str, int, float]]] = {}
+    for term, n in cue_counts.items():  # first-occurrence order, as Counter(tokens) has it
+        for i, weight in index.cues[term]:
+            matched.setdefault(i, []).append((term, n, weight))
+    found = []
+    for i in sorted(matched):  # theme file order
+        hits = matched[i]
+        # The same terms added in the same order by the same sum(): the same float as the plain version.
+        score = sum(weight * n for _, n, weight in hits) / norm
+        if score >= min_score:
+            counts = {t: n for t, n, _ in hits}
+            evidence = sorted(counts, key=lambda t: (-counts[t], t))
+            found.append((index.themes[i].name, score, evidence))
+    found.sort(key=lambda x: -x[1])
+    return found
+
+
+def paragraph_themes_plain(
+    tokens: list[str], themes: Iterable[Theme], *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[str, float, list[str]]]:
+    """The straightforward scoring, theme by theme; the reference `paragraph_themes` is tested against."""
     if not tokens:
         return []
     counts = Counter(tokens)

@@ -9,7 +9,7 @@ import pytest
 
 from analysis.normalize import normalize_width
 from analysis.segment import build_segmenter, content_terms, load_stopwords
-from analysis.themes import Theme, load_themes, paragraph_themes, unsegmentable_terms
+from analysis.themes import Theme, load_themes, paragraph_themes, paragraph_themes_plain, theme_index, unsegmentable_terms
 
 THEMES = load_themes()
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
@@ -90,3 +90,31 @@ def test_seed_paragraphs_get_the_obvious_themes():
     assert "乡村振兴" in themes_of("三是围绕乡村振兴战略")
     assert themes_of("3.构建创新创业基金群")[0] == "金融资本"
     assert themes_of("三、学习潍坊高新区开放发展理念") == ["开放合作"]
+
+
+def test_indexed_scoring_gives_the_same_rows_as_the_plain_one_on_the_seeds():
+    # paragraph_themes looks tokens up in a term -> theme index; paragraph_themes_plain
+    # is the straightforward theme-by-theme version. Same themes, order, evidence and
+    # the same float scores (not approximately: the sums run in the same order).
+    index = theme_index(THEMES)
+    seg, stop = build_segmenter(), load_stopwords()
+    n_paragraphs = n_themed = 0
+    for path in SEEDS:
+        for paragraph in normalize_width(path.read_text(encoding="utf-8")).split("\n"):
+            tokens = [t for t, _ in content_terms(seg.tag(paragraph), stop)]
+            for min_score in (0.0, 0.3):
+                plain = paragraph_themes_plain(tokens, THEMES, min_score=min_score)
+                assert paragraph_themes(tokens, index, min_score=min_score) == plain
+                assert paragraph_themes(tokens, THEMES, min_score=min_score) == plain
+            n_paragraphs += 1
+            n_themed += bool(plain)
+    assert n_paragraphs > 100 and n_themed > 50
+
+
+def test_indexed_scoring_matches_the_plain_one_with_weights_shared_terms_and_repeats():
+    themes = [Theme("甲", frozenset({"创新", "研发", "人才"}), weights={"创新": 0.3, "人才": 0.7}),
+              Theme("乙", frozenset({"人才", "干部"}), weights={"人才": 1.3}),
+              Theme("丙", frozenset({"研发"}))]
+    tokens = ["人才", "创新", "研发", "人才", "项目", "干部", "创新", "人才", "平台"]
+    for min_score in (0.0, 0.3, 1.0):
+        assert paragraph_themes(tokens, themes, min_score=min_score) == paragraph_themes_plain(tokens, themes, min_score=min_score)

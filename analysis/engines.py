@@ -1,0 +1,241 @@
+"""Where the per-file analysis runs: in this process, in local worker processes, or on Dask.
+
+The unit of work is `pipeline.analyse_file_tables` on one file; files are sent in
+chunks (a few MB of input each) so that small files do not cost one round trip each.
+Every engine returns the chunks' results in input order, with at most `window` chunks
+submitted ahead of the one the driver is waiting for: the driver never holds more than
+those results, however large the corpus (`ProcessPoolExecutor.map` would submit every
+file at once and keep all results that finish early).
+
+- `InProcessEngine`: no workers (one worker asked for, or a single chunk of work).
+- `LocalEngine`: a `ProcessPoolExecutor`; each worker process gets the loaded
+  `Resources` once, at start-up.
+- `DaskEngine`: a dask.distributed cluster, `--scheduler ADDRESS` or a `LocalCluster`
+  started for the build. The `Resources` are scattered to every worker once; the
+  driver reads each file (it hashes it anyway) and sends its bytes, so workers need
+  the code and its requirements but no access to the input files or the store.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import deque
+from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pyarrow as pa
+
+from analysis.pipeline import Resources, analyse_file_tables, table_schema
+
+ENGINES = ("local", "dask")
+CHUNK_BYTES = 2 << 20  # input bytes per unit sent to a worker
+CHUNK_FILES = 64
+
+
+@dataclass(frozen=True)
+class Task:
+    path: Path
+    source_file: str
+    content_hash: str
+    size: int
+    data: bytes | None = None  # sent along when workers cannot read the path
+
+
+@dataclass
+class ChunkResult:
+    """The tables of a chunk of files (rows in file order) and one summary per file."""
+
+    tables: dict[str, pa.Table]
+    files: list[tuple[str, str, str, int]] = field(default_factory=list)  # (source_file, status, message, n_reports)
+
+
+def analyse_chunk(tasks: list[Task], res: Resources) -> ChunkResult:
+    parts: dict[str, list[pa.Table]] = {}
+    files = []
+    for t in tasks:
+        try:
+            data = t.data if t.data is not None else t.path.read_bytes()
+        except OSError as err:  # gone or unreadable since it was hashed
+            tables = _unreadable(t, f"{t.source_file}: cannot be read ({err.strerror or err})")
+        else:
+            tables = analyse_file_tables(data, t.source_file, res, content_hash=t.content_hash)
+        for name, table in tables.items():
+            parts.setdefault(name, []).append(table)
+        f = tables["files"]
+        files.append((t.source_file, f["status"][0].as_py(), f["message"][0].as_py(), f["n_reports"][0].as_py()))
+    return ChunkResult({name: pa.concat_tables(ts) for name, ts in parts.items()}, files)
+
+
+def _unreadable(t: Task, message: str) -> dict[str, pa.Table]:
+    row = {"source_file": t.source_file, "content_hash": t.content_hash, "size_bytes": t.size,
+           "format": t.path.suffix.lstrip(".").lower(), "encoding": "", "status": "skipped",
+           "message": message, "n_reports": 0}
+    return {"files": pa.Table.from_pylist([row], schema=table_schema("files"))}
+
+
+def chunk_tasks(tasks: list[Task], workers: int) -> list[list[Task]]:
+    """Consecutive tasks in chunks of at most CHUNK_BYTES / CHUNK_FILES, and small enough
+    that every worker gets several chunks (a small corpus is not one worker's job)."""
+    total = sum(t.size for t in tasks)
+    limit = max(1, min(CHUNK_BYTES, total // max(1, workers * 4)))
+    chunks, current, size = [], [], 0
+    for t in tasks:
+        if current and (size + t.size > limit or len(current) >= CHUNK_FILES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(t)
+        size += t.size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def ordered_window(submit: Callable, chunks: Iterable, window: int) -> Iterator:
+    """Results of submit(chunk).result() in chunk order, at most `window` submitted ahead."""
+    it = iter(chunks)
+    pending = deque(submit(c) for c in islice(it, window))
+    while pending:
+        future = pending.popleft()
+        result = future.result()
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(submit(nxt))  # keep the workers busy while the driver writes
+        yield result
+
+
+# The analysis allocates millions of small tuples (tokens) that live for one file: with
+# the default thresholds the cyclic garbage collector keeps re-scanning them. Rarer
+# collections (and the long-lived objects frozen out of them) save about 5 % of the time.
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextmanager
+def _rare_gc():
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+class InProcessEngine:
+    name = "in-process"
+    ships_bytes = False
+    workers = 1
+
+    def __init__(self, res: Resources):
+        self.res = res
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def run(self, chunks: Iterable[list[Task]]) -> Iterator[ChunkResult]:
+        for chunk in chunks:
+            with _rare_gc():
+                result = analyse_chunk(chunk, self.res)
+            yield result
+
+
+_WORKER_RES: Resources | None = None
+
+
+def _init_worker(res: Resources) -> None:
+    global _WORKER_RES
+    _WORKER_RES = res.load()
+    _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
+    gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again
+    gc.set_threshold(*GC_THRESHOLD)
+
+
+def _worker_chunk(chunk: list[Task]) -> ChunkResult:
+    return analyse_chunk(chunk, _WORKER_RES)
+
+
+class LocalEngine:
+    name = "local"
+    ships_bytes = False
+
+    def __init__(self, res: Resources, workers: int):
+        self.res, self.workers = res, workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self):
+        self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.res,))
+        return self
+
+    def __exit__(self, *exc):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        return False
+
+    def run(self, chunks: Iterable[list[Task]]) -> Iterator[ChunkResult]:
+        yield from ordered_window(lambda c: self._pool.submit(_worker_chunk, c), chunks, self.workers * 3)
+
+
+class DaskEngine:
+    """dask.distributed: `scheduler` is an address (tcp://host:8786), a Client, or None for
+    a LocalCluster of `workers` single-threaded worker processes started for the build."""
+
+    name = "dask"
+    ships_bytes = True
+
+    def __init__(self, res: Resources, workers: int, scheduler=None):
+        self.res, self.workers, self.scheduler = res, workers, scheduler
+        self._client = self._cluster = None
+        self._own_client = False
+
+    def __enter__(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as err:  # pragma: no cover - dask is in requirements.txt
+            raise RuntimeError("--engine dask needs the dask and distributed packages (pip install dask distributed)") from err
+        if self.scheduler is None:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=40)
+            self._client, self._own_client = Client(self._cluster), True
+        elif isinstance(self.scheduler, str):
+            self._client, self._own_client = Client(self.scheduler), True
+        else:
+            self._client = self.scheduler
+        n = len(self._client.scheduler_info().get("workers", {})) or 1
+        self.workers = n
+        self._res = self._client.scatter(self.res, broadcast=True)
+        return self
+
+    def __exit__(self, *exc):
+        if self._own_client:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        return False
+
+    def run(self, chunks: Iterable[list[Task]]) -> Iterator[ChunkResult]:
+        def submit(chunk):
+            return self._client.submit(analyse_chunk, chunk, self._res, pure=False)
+
+        yield from ordered_window(submit, chunks, max(2, self.workers * 3))
+
+
+# Less input than this is analysed in the build's own process: starting worker processes
+# (and their tokenizers) costs more than the work, as in a typical incremental build.
+IN_PROCESS_BYTES = 1 << 20
+
+
+def make_engine(kind: str, res: Resources, workers: int | None, n_chunks: int, scheduler=None, n_bytes: int | None = None):
+    """The engine for `kind` ("local" or "dask"); local work that fits one worker runs in process."""
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if kind == "dask":
+        return DaskEngine(res, workers, scheduler)
+    if kind != "local":
+        raise ValueError(f"unknown engine {kind!r}; use one of {ENGINES}")
+    if workers <= 1 or n_chunks <= 1 or (n_bytes is not None and n_bytes < IN_PROCESS_BYTES):
+        return InProcessEngine(res)
+    return LocalEngine(res, min(workers, n_chunks))

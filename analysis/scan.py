@@ -1,0 +1,122 @@
+"""Faster `finditer` for the big alternation patterns of targets.py; same matches.
+
+Python's `re` skips ahead quickly only when a pattern starts with a literal or a
+character class. A pattern that opens with an alternation of groups (`(?P<num>\\d+|[一二
+...])`, or the cue list of targets.py with its look-behinds) is instead tried in full at
+every position of the text, which made the target extractor the slowest step of the
+per-file analysis.
+
+`Scanner(pattern)` works out, from the parsed pattern, the set of characters any match
+must start with (look-arounds and anchors consume nothing and are looked through), finds
+the candidate positions with a plain character class, and tries `pattern.match` only
+there. The matches are exactly those of `pattern.finditer`: a match can only start on
+such a character, `match` at a position tries the alternatives in the same order as the
+search does at that position, look-behinds still see the text before `pos`, and the scan
+resumes at the end of each match as finditer does. Patterns that could match the empty
+string, or whose first character cannot be worked out (negated classes, `.`,
+back-references, case-insensitive flags), fall back to `pattern.finditer` itself.
+(tests/analysis/test_scan.py checks both on the corpus and on random strings.)
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as C
+from re import _parser
+from typing import Iterator
+
+_CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_WORD: r"\w", C.CATEGORY_SPACE: r"\s"}
+
+
+class _Unknown(Exception):
+    pass
+
+
+def _first_of_sequence(items) -> tuple[set[str], bool]:
+    """(class items a match of the sequence can start with, whether it can match empty)."""
+    first: set[str] = set()
+    for op, av in items:
+        f, nullable = _first_of_item(op, av)
+        first |= f
+        if not nullable:
+            return first, False
+    return first, True
+
+
+def _first_of_item(op, av) -> tuple[set[str], bool]:
+    if op is C.LITERAL:
+        return {re.escape(chr(av))}, False
+    if op is C.IN:
+        out = set()
+        for iop, iav in av:
+            if iop is C.LITERAL:
+                out.add(re.escape(chr(iav)))
+            elif iop is C.RANGE:
+                out.add(f"{re.escape(chr(iav[0]))}-{re.escape(chr(iav[1]))}")
+            elif iop is C.CATEGORY and iav in _CATEGORIES:
+                out.add(_CATEGORIES[iav])
+            else:
+                raise _Unknown(iop)  # NEGATE, negated categories ...
+        return out, False
+    if op is C.BRANCH:
+        first, nullable = set(), False
+        for seq in av[1]:
+            f, n = _first_of_sequence(seq)
+            first |= f
+            nullable |= n
+        return first, nullable
+    if op is C.SUBPATTERN:
+        _, add_flags, del_flags, sub = av
+        if add_flags or del_flags:
+            raise _Unknown(op)
+        return _first_of_sequence(sub.data if hasattr(sub, "data") else sub)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        lo, _, sub = av
+        f, nullable = _first_of_sequence(sub.data if hasattr(sub, "data") else sub)
+        return f, nullable or lo == 0
+    if op in (C.ASSERT, C.ASSERT_NOT, C.AT):
+        return set(), True  # zero width: the next item decides
+    raise _Unknown(op)
+
+
+def first_chars(pattern: re.Pattern) -> re.Pattern | None:
+    """A character class matching every character a match of `pattern` can start with,
+    or None if that cannot be worked out (or the pattern can match the empty string)."""
+    if not isinstance(pattern.pattern, str) or pattern.flags & (re.IGNORECASE | re.VERBOSE | re.DOTALL):
+        return None
+    try:
+        first, nullable = _first_of_sequence(_parser.parse(pattern.pattern, pattern.flags).data)
+    except _Unknown:
+        return None
+    if nullable or not first:
+        return None
+    return re.compile("[" + "".join(sorted(first)) + "]", pattern.flags & re.ASCII)
+
+
+class Scanner:
+    """`Scanner(p).finditer(s, pos, endpos)` yields the matches of `p.finditer(s, pos, endpos)`."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+        self.first = first_chars(pattern)
+
+    def finditer(self, string: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
+        if endpos is None or endpos > len(string):
+            endpos = len(string)
+        if self.first is None:
+            yield from self.pattern.finditer(string, pos, endpos)
+            return
+        find, match = self.first.search, self.pattern.match
+        while True:
+            c = find(string, pos, endpos)
+            if c is None:
+                return
+            m = match(string, c.start(), endpos)
+            if m is None:
+                pos = c.start() + 1
+            else:
+                yield m
+                pos = m.end()  # never empty: first_chars rejects patterns that can be
+
+    def search(self, string: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
+        return next(self.finditer(string, pos, endpos), None)

@@ -1,0 +1,163 @@
+"""How fast the Streamlit app answers on a large store, with Streamlit's AppTest.
+
+    python bench/bench_app.py --store STORE [--reruns 20]
+    python bench/bench_app.py --quick            # a store built from seeds/, a smoke run
+
+Measures, in this process (AppTest runs the script in a thread, like a server session):
+
+- first render: a new session opening the overview on a cold process (the store is read
+  and the app's caches filled), then a second new session on the warm caches;
+- reruns after a filter change: the sidebar district and theme boxes set to `--reruns`
+  different values one after another (median and p95);
+- the district comparison page: opened, then districts A/B changed `--reruns` times;
+- memory: RSS of this process before the first render, after it (the shared caches:
+  the corpus loaded once per server process), and the growth per additional session
+  (each opening a page and changing a filter), averaged over five sessions.
+
+Set DUIBIAO_TIMING=1 to have the app log each run's own duration as well. Figures are
+printed and written to bench/out/app-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "streamlit_app.py")
+OUT = ROOT / "bench" / "out"
+TIMEOUT = 900
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def timed_run(at) -> float:
+    t0 = time.perf_counter()
+    at.run()
+    dt = time.perf_counter() - t0
+    if at.exception:
+        raise SystemExit(f"the app raised: {[e.value for e in at.exception]}")
+    return dt
+
+
+def summary(times: list[float]) -> dict:
+    s = sorted(times)
+    p95 = s[min(len(s) - 1, max(0, round(0.95 * len(s)) - 1))]
+    return {"n": len(s), "median_s": statistics.median(s), "p95_s": p95, "max_s": s[-1], "all_s": times}
+
+
+def new_session(page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if page:
+        at.switch_page(f"pages_/{page}.py")
+    return at
+
+
+def choices(box, n: int) -> list:
+    options = [o for o in box.options if o]
+    return (options * (n // max(1, len(options)) + 1))[:n] if options else []
+
+
+def bench(store: Path, reruns: int) -> dict:
+    os.environ["DUIBIAO_STORE"] = str(store)
+    out: dict = {"store": str(store)}
+    out["rss_before_mb"] = rss_mb()
+
+    at = new_session()
+    out["first_render_cold_s"] = timed_run(at)
+    out["rss_after_first_mb"] = rss_mb()
+    out["first_render_warm_s"] = timed_run(new_session())
+    print(f"first render: {out['first_render_cold_s']:.2f} s cold, {out['first_render_warm_s']:.2f} s warm; "
+          f"RSS {out['rss_before_mb']:.0f} -> {out['rss_after_first_mb']:.0f} MB", flush=True)
+
+    times = []
+    for key in ("district", "theme"):
+        box = at.sidebar.selectbox(key=key)
+        for value in choices(box, reruns // 2):
+            at.sidebar.selectbox(key=key).set_value(value)
+            times.append(timed_run(at))
+        at.sidebar.selectbox(key=key).set_value(None)
+        timed_run(at)
+    out["filter_rerun"] = summary(times)
+    print(f"filter change rerun: median {out['filter_rerun']['median_s']:.3f} s, p95 {out['filter_rerun']['p95_s']:.3f} s "
+          f"({len(times)} reruns)", flush=True)
+
+    cmp = new_session("compare")
+    out["compare_open_s"] = timed_run(cmp)
+    times = []
+    box = cmp.selectbox(key="a")
+    values = choices(box, reruns + 1)
+    for a, b in zip(values, values[1:]):
+        if a == b:
+            continue
+        cmp.selectbox(key="a").set_value(a)
+        cmp.selectbox(key="b").set_value(b)
+        times.append(timed_run(cmp))
+    out["compare_rerun"] = summary(times)
+    print(f"district comparison: open {out['compare_open_s']:.2f} s, rerun median {out['compare_rerun']['median_s']:.3f} s, "
+          f"p95 {out['compare_rerun']['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
+
+    base = rss_mb()
+    sessions = []
+    for page in ("overview", "keywords", "targets", "compare", "themes"):
+        s = new_session(None if page == "overview" else page)
+        timed_run(s)
+        box = s.sidebar.selectbox(key="district")
+        value = next(iter(choices(box, 1)), None)
+        if value is not None:
+            box.set_value(value)
+            timed_run(s)
+        sessions.append(s)  # kept alive, as open browser tabs are
+    out["rss_after_5_sessions_mb"] = rss_mb()
+    out["per_session_mb"] = (out["rss_after_5_sessions_mb"] - base) / len(sessions)
+    print(f"memory per extra session: {out['per_session_mb']:.1f} MB (RSS {base:.0f} -> {out['rss_after_5_sessions_mb']:.0f} MB "
+          "with five more sessions open)", flush=True)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", type=Path, default=None, help="the store to open (e.g. a bench/run_bench.py --keep store)")
+    p.add_argument("--reruns", type=int, default=20)
+    p.add_argument("--quick", action="store_true", help="build a store from seeds/ and run a few reruns")
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.quick or args.store is None:
+        from analysis.build import build
+
+        store = Path(tempfile.mkdtemp(prefix="duibiao-app-")) / "store"
+        build([ROOT / "seeds"], store, workers=1, progress=False)
+        reruns = min(args.reruns, 6) if args.quick else args.reruns
+    else:
+        store, reruns = args.store, args.reruns
+    from analysis.store import open_snapshot
+
+    snap = open_snapshot(store)
+    print(f"store {store}: {snap.manifest.get('n_reports')} reports, {snap.manifest.get('n_files')} files", flush=True)
+    result = bench(store, reruns)
+    result["n_reports"] = snap.manifest.get("n_reports")
+    result["date"] = time.strftime("%Y-%m-%d")
+    result["load_average"] = os.getloadavg()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"app-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"figures written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Corpus TF-IDF (analysis/corpus.py) against the two implementations it must agree with:
+the DuckDB SQL the build used before, and keywords.tfidf_keywords."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from analysis import build as build_mod
+from analysis import keywords
+from analysis.build import build
+from analysis.store import open_snapshot, sql_source
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+# The query the build ran before analysis/corpus.py (kept here as the reference).
+OLD_KEYWORDS_SQL = """
+  WITH tc AS (SELECT report_id, term, sum("count") AS c FROM {term_counts} GROUP BY ALL),
+  n AS (SELECT count(*) AS n FROM {reports}),
+  df AS (SELECT term, count(*) AS df FROM tc GROUP BY term),
+  len AS (SELECT report_id, sum(c) AS total FROM tc GROUP BY report_id),
+  scored AS (
+    SELECT tc.report_id, tc.term,
+      (tc.c / len.total) * ({alpha} * (ln((1 + n.n) / (1 + df.df)) + 1)
+                          + (1 - {alpha}) * coalesce(j.idf, {median})) AS weight
+    FROM tc JOIN len USING (report_id) JOIN df USING (term) CROSS JOIN n LEFT JOIN jieba_idf j USING (term)
+  ),
+  ranked AS (
+    SELECT report_id, term, weight,
+      row_number() OVER (PARTITION BY report_id ORDER BY weight DESC, term) AS rank
+    FROM scored
+  )
+  SELECT report_id, term, weight, rank, 'tfidf' AS method FROM ranked WHERE rank <= {top_k}
+  UNION ALL
+  SELECT report_id, term, weight, rank, method FROM {textrank}
+  ORDER BY report_id, method, rank
+"""
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "store"
+    build([SEEDS], out, workers=1)
+    return open_snapshot(out)
+
+
+def test_keywords_equal_the_old_duckdb_query_row_for_row(seed_store):
+    snap = seed_store
+    idf, median = keywords.load_jieba_idf()
+    con = duckdb.connect()
+    con.register("jieba_idf", pa.table({"term": list(idf), "idf": list(idf.values())}))
+    old = con.sql(OLD_KEYWORDS_SQL.format(
+        term_counts=snap.sql_source("term_counts"), reports=snap.sql_source("reports"),
+        textrank=sql_source(snap.path / "_textrank.parquet"),
+        alpha=build_mod.TFIDF_ALPHA, median=median, top_k=build_mod.TFIDF_TOP_K,
+    )).to_arrow_table()
+    new = snap.read("keywords")
+    assert new.num_rows == old.num_rows > 0
+    for col in ("report_id", "term", "rank", "method"):
+        assert new[col].to_pylist() == old[col].to_pylist(), col
+    # Same float operations in the same order: equal weights, not just close ones.
+    assert new["weight"].to_pylist() == old["weight"].to_pylist()
+
+
+def test_tfidf_rows_agree_with_the_numpy_reference(seed_store):
+    snap = seed_store
+    tc = snap.read("term_counts").to_pandas()
+    idf, median = keywords.load_jieba_idf()
+    ref = keywords.tfidf_keywords(tc, jieba_idf=idf, median_idf=median, alpha=build_mod.TFIDF_ALPHA,
+                                  top_k=build_mod.TFIDF_TOP_K)
+    kw = snap.read("keywords")
+    kw = kw.filter(pc.equal(kw["method"], "tfidf")).to_pandas()
+    ref = ref.sort_values(["report_id", "rank"]).reset_index(drop=True)
+    kw = kw.sort_values(["report_id", "rank"]).reset_index(drop=True)
+    assert kw[["report_id", "term", "rank"]].equals(ref[["report_id", "term", "rank"]])
+    assert kw["weight"].to_numpy() == pytest.approx(ref["weight"].to_numpy(), rel=1e-12)
+
+
+def test_hidden_tf_table_is_term_counts_summed_over_speakers_and_pos(seed_store):
+    snap = seed_store
+    tf = pq.read_table(snap.path / "_tf.parquet").to_pandas()
+    tc = snap.read("term_counts").to_pandas()
+    expected = tc.groupby(["report_id", "term"])["count"].sum()
+    got = tf.set_index(["report_id", "term"])["count"]
+    assert got.index.is_unique
+    assert got.sort_index().equals(expected.sort_index())
+
+
+def test_an_empty_corpus_gives_an_empty_keywords_table(tmp_path):
+    from analysis.corpus import write_keywords
+
+    assert write_keywords([], [], 0, tmp_path / "keywords.parquet", alpha=0.5, top_k=20)["rows"] == 0
+    kw = pq.read_table(tmp_path / "keywords.parquet")
+    assert kw.num_rows == 0 and kw.column_names == ["report_id", "term", "weight", "rank", "method"]
+
+
+def test_jieba_idf_arrays_hold_the_same_table_and_median_as_the_dict():
+    from analysis.corpus import jieba_idf_arrays
+
+    terms, values, median = jieba_idf_arrays()
+    idf, dict_median = keywords.load_jieba_idf()
+    assert terms.to_pylist() == list(idf)
+    assert values.tolist() == list(idf.values())
+    assert median == dict_median

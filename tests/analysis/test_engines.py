@@ -1,0 +1,96 @@
+"""Engines (in process, local worker processes, Dask) give the same tables; work is chunked
+and submitted a bounded window ahead, results come back in input order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from analysis.build import build
+from analysis.engines import Task, chunk_tasks, ordered_window
+from analysis.schema import TABLES
+from analysis.store import open_snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    keys = [(c, "ascending") for c in table.column_names if not pa.types.is_list(table.schema.field(c).type)]
+    return table.sort_by(keys)
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    sa, sb = open_snapshot(a), open_snapshot(b)
+    for name in TABLES:
+        ta, tb = _sorted(sa.read(name)), _sorted(sb.read(name))
+        assert ta.num_rows == tb.num_rows, name
+        assert ta.equals(tb), name
+
+
+@pytest.fixture(scope="module")
+def in_process_store(tmp_path_factory):
+    out = tmp_path_factory.mktemp("inproc") / "store"
+    result = build([SEEDS], out, workers=1)
+    assert result.engine == "in-process"
+    return out
+
+
+def test_local_worker_processes_give_the_same_tables_as_in_process(in_process_store, tmp_path, monkeypatch):
+    from analysis import engines
+
+    monkeypatch.setattr(engines, "IN_PROCESS_BYTES", 0)  # the seeds are small enough to be analysed in process
+    result = build([SEEDS], tmp_path / "store", workers=2)
+    assert result.engine == "local" and (result.n_files, result.n_reports) == (5, 11)
+    assert_same_tables(in_process_store, tmp_path / "store")
+
+
+def test_dask_engine_on_a_local_cluster_gives_the_same_tables(in_process_store, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        with distributed.Client(cluster) as client:
+            result = build([SEEDS], tmp_path / "store", engine="dask", scheduler=client)
+            assert sum(1 for _ in client.scheduler_info()["workers"]) == 2
+    assert result.engine == "dask" and (result.n_files, result.n_reports) == (5, 11)
+    assert_same_tables(in_process_store, tmp_path / "store")
+
+
+def test_a_small_amount_of_work_is_done_in_process(tmp_path):
+    assert build([SEEDS], tmp_path / "store", workers=2).engine == "in-process"
+
+
+def test_unknown_engine_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown engine"):
+        build([SEEDS], tmp_path / "store", engine="spark")
+
+
+def test_chunks_keep_file_order_and_respect_the_size_limits():
+    tasks = [Task(Path(f"{i}.txt"), f"{i}.txt", f"{i:064x}", size) for i, size in enumerate([10, 500, 3_000_000, 20, 20, 20] * 5)]
+    chunks = chunk_tasks(tasks, workers=2)
+    assert [t for c in chunks for t in c] == tasks
+    assert len(chunks) >= 8  # several per worker
+    for c in chunks:
+        assert len(c) == 1 or sum(t.size for t in c) <= 2 << 20
+
+
+def test_ordered_window_yields_in_order_and_never_runs_far_ahead():
+    in_flight, peak = [0], [0]
+
+    class Done:  # a finished future; taking its result ends its flight
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            in_flight[0] -= 1
+            return self.value
+
+    def submit(x):
+        in_flight[0] += 1
+        peak[0] = max(peak[0], in_flight[0])
+        return Done(x * 10)
+
+    assert list(ordered_window(submit, range(20), window=3)) == [x * 10 for x in range(20)]
+    assert peak[0] == 3 and in_flight[0] == 0

@@ -1,0 +1,64 @@
+"""The fast scanner of analysis/scan.py finds exactly what `finditer` finds."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis import targets
+from analysis.scan import Scanner, first_chars
+from analysis.widths import width_forms
+
+SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
+PATTERNS = ["_QTY", "_CUES", "_DEADLINE", "_CUT", "_TRAIL", "_POST_STOP", "_PCT_CN", "_MASKED", "_LEAD", "_MODAL"]
+
+
+def _spans(matches) -> list[tuple]:
+    return [(m.span(), m.lastgroup, m.groups()) for m in matches]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return [width_forms(p)[1] for path in SEEDS for p in path.read_text(encoding="utf-8").split("\n") if p.strip()]
+
+
+@pytest.mark.parametrize("name", PATTERNS)
+def test_scanner_matches_finditer_on_the_seeds(name, texts):
+    pattern = getattr(targets, name)
+    scanner = Scanner(pattern)
+    for text in texts:
+        assert _spans(scanner.finditer(text)) == _spans(pattern.finditer(text))
+        # with bounds too, as the extractor scans sentences and clauses
+        a, b = len(text) // 3, 2 * len(text) // 3
+        assert _spans(scanner.finditer(text, a, b)) == _spans(pattern.finditer(text, a, b))
+        assert _spans([scanner.search(text, a)] if scanner.search(text, a) else []) == _spans(
+            [pattern.search(text, a)] if pattern.search(text, a) else [])
+
+
+@pytest.mark.parametrize("name", ["_QTY", "_CUES", "_DEADLINE", "_CUT"])
+def test_scanner_matches_finditer_on_random_strings(name):
+    pattern = getattr(targets, name)
+    scanner = Scanner(pattern)
+    rng = random.Random(7)
+    alphabet = list("0123456789一二两三四五六十百千万亿元个家项%年月日到至确保力争已经了比上年同比截至目前“”《》，。；、 增长达到全年以来前第") + ["20", "2025年", "亿元"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert _spans(scanner.finditer(text)) == _spans(pattern.finditer(text)), text
+
+
+def test_first_chars_looks_through_lookarounds_and_optional_items():
+    cls = first_chars(re.compile(r"(?<!x)(?:ab|\d+c)|(?:q)?z"))
+    assert cls is not None
+    assert {c for c in "a5qz" if cls.match(c)} == set("a5qz") and not cls.match("b")
+
+
+@pytest.mark.parametrize("pattern", [r"a*", r"[^a]b", r".b", r"(?i)ab", r"(a)?\1b", r"(?:x?)"])
+def test_patterns_without_a_first_character_set_fall_back_to_finditer(pattern):
+    p = re.compile(pattern)
+    s = Scanner(p)
+    assert s.first is None
+    text = "aab xb Ab aa cb"
+    assert _spans(s.finditer(text)) == _spans(p.finditer(text))

@@ -1,0 +1,150 @@
+"""Tables stored as folders of part files: written in groups of whole files, read back as
+one table, linked group by group by the next build when their files are unchanged."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from analysis import build as build_mod
+from analysis.build import build
+from analysis.schema import TABLES
+from analysis.store import PartWriter, open_snapshot, table_files
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    sa, sb = open_snapshot(a), open_snapshot(b)
+    for name in TABLES:
+        ta, tb = sa.read(name), sb.read(name)
+        keys = [(c, "ascending") for c in ta.column_names if not pa.types.is_list(ta.schema.field(c).type)]
+        assert ta.sort_by(keys).equals(tb.sort_by(keys)), name
+
+
+def test_part_writer_groups_and_a_single_group_becomes_plain_files(tmp_path):
+    schema = pa.schema([("a", pa.int64()), ("b", pa.string())])
+    many, one = tmp_path / "many", tmp_path / "one"
+    many.mkdir(), one.mkdir()
+    w = PartWriter(many, {"t": schema, "u": schema}, group_bytes=1)  # every add is a group
+    for i in range(3):
+        w.add({"t": pa.table({"a": [i, i], "b": ["x", "y"]}, schema=schema)})
+    w.close()
+    assert w.n_groups == 3
+    parts = table_files(many / "t.parquet")
+    assert [p.name for p in parts] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    # every table has every part, empty where its group had no rows
+    assert [pq.read_metadata(p).num_rows for p in table_files(many / "u.parquet")] == [0, 0, 0]
+
+    w = PartWriter(one, {"t": schema}, group_bytes=1 << 30)
+    w.add({"t": pa.table({"a": [1], "b": ["x"]}, schema=schema)})
+    w.close()
+    assert (one / "t.parquet").is_file() and w.n_groups == 1
+
+
+@pytest.fixture()
+def small_groups(monkeypatch):
+    monkeypatch.setattr(build_mod, "GROUP_BYTES", 1)  # one group per chunk of work
+
+
+def test_a_partitioned_build_reads_back_like_a_plain_one(tmp_path, small_groups):
+    plain, parted = tmp_path / "plain", tmp_path / "parted"
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(build_mod, "GROUP_BYTES", 1 << 40)
+        build([SEEDS], plain, workers=1)
+    result = build([SEEDS], parted, workers=1)
+    assert result.groups == 5  # the seeds are five files, analysed one by one in process
+    snap = open_snapshot(parted)
+    for name in TABLES:
+        if TABLES[name].scope == "file":
+            assert snap.table_path(name).is_dir(), name
+            assert len(snap.part_paths(name)) == 5, name
+    assert snap.table_path("keywords").is_file()
+    assert_same_tables(plain, parted)
+    # pyarrow and DuckDB read the folders too
+    assert pq.read_table(snap.table_path("reports")).num_rows == 11
+    n = duckdb.connect().execute(f"SELECT count(*) FROM {snap.sql_source('paragraphs')}").fetchall()[0][0]
+    assert n == snap.read("paragraphs").num_rows
+
+
+def test_incremental_build_links_unchanged_groups_and_equals_a_fresh_build(tmp_path, small_groups):
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    build([src], out, workers=1)
+    first_parts = {p.name: p.stat().st_ino for p in open_snapshot(out).part_paths("paragraphs")}
+
+    changed = next(src.glob("002_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充一段新的内容,确保年内完成3个项目。\n", encoding="utf-8")
+    (src / "004_renamed.txt").write_bytes(next(src.glob("004_*.txt")).read_bytes())
+    next(f for f in src.glob("004_*.txt") if f.name != "004_renamed.txt").unlink()
+    second = build([src], out, workers=1)
+    assert (second.analysed, second.reused) == (1, 4)
+    assert second.groups_linked == 3  # 000, 001, 003; 004 was renamed so its group is rewritten
+    linked = {p.stat().st_ino for p in open_snapshot(out).part_paths("paragraphs")}
+    assert len(linked & set(first_parts.values())) == 3  # the same files on disk, hard-linked
+
+    fresh = tmp_path / "fresh"
+    build([src], fresh, workers=1)
+    assert_same_tables(out, fresh)
+    reports = open_snapshot(out).read("reports").to_pandas()
+    assert "in/004_renamed.txt" in set(reports["source_file"])
+
+
+@pytest.mark.parametrize("change", ["edit", "delete", "add"])
+def test_incremental_keywords_equal_a_full_computation(tmp_path, change):
+    # An edit keeps the number of reports: only reports whose keywords can move are
+    # re-scored. Deleting or adding a file changes N: everything is re-scored.
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    build([src], out, workers=1)
+    target = next(src.glob("001_*.txt"))
+    if change == "edit":
+        target.write_text(target.read_text(encoding="utf-8") + "\n孵化器建设取得新进展，全年新增孵化面积3万平方米。\n", encoding="utf-8")
+    elif change == "delete":
+        target.unlink()
+    else:
+        (src / "005_new.txt").write_text(target.read_text(encoding="utf-8").replace("高新区", "经开区") + "\n附：新增项目20个。\n", encoding="utf-8")
+    second = build([src], out, workers=1)
+    assert second.n_reports != 11 if change != "edit" else second.n_reports == 11
+    assert second.keywords["incremental"] == (change == "edit")
+    if change == "edit":
+        assert 0 < second.keywords["rescored"] < second.n_reports
+    fresh = tmp_path / "fresh"
+    build([src], fresh, workers=1)
+    a, b = open_snapshot(out).read("keywords"), open_snapshot(fresh).read("keywords")
+    assert a.equals(b)  # same rows in the same order, weights bit for bit
+
+
+@pytest.mark.parametrize("groups", ["one group", "a group per file"])
+def test_successive_edits_keep_incremental_keywords_exact(tmp_path, monkeypatch, groups):
+    # Edits that add and remove common terms (高新区, 发展, 项目 occur in most reports) and
+    # rare ones: each incremental result must equal a fresh full computation.
+    if groups == "a group per file":
+        monkeypatch.setattr(build_mod, "GROUP_BYTES", 1)
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    build([src], out, workers=1)
+    files = sorted(src.glob("*.txt"))
+    edits = [
+        (files[0], lambda t: t + "\n高新区发展项目建设，高新区发展项目招商，高新区项目落地。\n"),
+        (files[3], lambda t: t.replace("发展", "进步")),
+        (files[0], lambda t: t.replace("高新区发展项目建设", "")),
+        (files[2], lambda t: t + "\n量子通信试验网络覆盖全区，量子计算平台投入使用。\n"),
+    ]
+    for path, edit in edits:
+        path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+        result = build([src], out, workers=1)
+        fresh = tmp_path / f"fresh-{path.name}-{result.n_reports}"
+        build([src], fresh, workers=1)
+        if result.keywords["incremental"]:
+            assert result.keywords["rescored"] < result.n_reports
+        assert open_snapshot(out).read("keywords").equals(open_snapshot(fresh).read("keywords"))
