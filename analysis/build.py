@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from analysis.readers import display_name
 from analysis import corpus
 from analysis.engines import ChunkResult, Task, chunk_tasks, make_engine
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, table_schema
@@ -88,7 +89,7 @@ def collect_inputs(paths: Iterable[Path]) -> list[InputFile]:
         elif root.is_file():
             found.append(InputFile(root, root.name))
         else:
-            found.append(InputFile(root, root.name, problem=f"{root.name}: no such file or folder ({root})"))
+            found.append(InputFile(root, root.name, problem=f"{display_name(root.name)}: no such file or folder ({display_name(str(root))})"))
     return found
 
 
@@ -155,7 +156,7 @@ def _hashed(f: InputFile) -> InputFile:
     try:
         return InputFile(f.path, f.source_file, hash_file(f.path), size=f.path.stat().st_size)
     except OSError as err:
-        return InputFile(f.path, f.source_file, problem=f"{f.source_file}: cannot be read ({err.strerror or err})")
+        return InputFile(f.path, f.source_file, problem=f"{display_name(f.source_file)}: cannot be read ({err.strerror or err})")
 
 
 def _previous(out: Path, fingerprint: str) -> Snapshot | None:
@@ -188,7 +189,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
         if f.problem:
             skips.append(_skip_row(result, f, f.problem, "skipped"))
         elif f.content_hash in seen:
-            skips.append(_skip_row(result, f, f"{f.source_file}: same content as {seen[f.content_hash]} (not counted twice)", "duplicate"))
+            skips.append(_skip_row(result, f, f"{display_name(f.source_file)}: same content as {display_name(seen[f.content_hash])} (not counted twice)", "duplicate"))
         else:
             seen[f.content_hash] = f.source_file
             if f.content_hash in reusable:

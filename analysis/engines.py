@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from analysis.readers import display_name
 from analysis.pipeline import Resources, analyse_file_tables, table_schema
 
 ENGINES = ("local", "dask")
@@ -61,7 +62,7 @@ def analyse_chunk(tasks: list[Task], res: Resources) -> ChunkResult:
         try:
             data = t.data if t.data is not None else t.path.read_bytes()
         except OSError as err:  # gone or unreadable since it was hashed
-            tables = _unreadable(t, f"{t.source_file}: cannot be read ({err.strerror or err})")
+            tables = _unreadable(t, f"{display_name(t.source_file)}: cannot be read ({err.strerror or err})")
         else:
             tables = analyse_file_tables(data, t.source_file, res, content_hash=t.content_hash)
         for name, table in tables.items():

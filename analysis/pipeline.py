@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from analysis.readers import display_name
 from analysis import gazetteer as gaz
 from analysis import keywords, segment, targets, themes
 from analysis.clean import clean_text
@@ -164,7 +165,7 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
         return ctx
     drafts = split_reports(clean_text(ctx.document.text))
     if not drafts:
-        ctx.status, ctx.error = "skipped", f"{Path(source_file).name}: no report text found (only headlines or fragments)"
+        ctx.status, ctx.error = "skipped", f"{display_name(Path(source_file).name)}: no report text found (only headlines or fragments)"
         return ctx
     metas = [report_metadata(d, res.gazetteer) for d in drafts]
     inherit_file_district(drafts, metas)

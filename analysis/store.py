@@ -103,6 +103,8 @@ def open_snapshot(store: Path) -> Snapshot:
         manifest = json.loads((real / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise StoreError(f"store at {store} is incomplete or corrupt (manifest unreadable: {err})") from err
+    if not isinstance(manifest, dict):
+        raise StoreError(f"store at {store} is incomplete or corrupt (manifest is not a JSON object)")
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise StoreError(
             f"store at {store} has schema version {manifest.get('schema_version')}, "
@@ -111,7 +113,19 @@ def open_snapshot(store: Path) -> Snapshot:
     missing = [n for n in TABLES if not _is_table(real / f"{n}.parquet")]
     if missing:
         raise StoreError(f"store at {store} is incomplete: missing {', '.join(missing)}")
+    for name in TABLES:
+        _check_footer(store, real / f"{name}.parquet", name)
     return Snapshot(real, manifest)
+
+
+def _check_footer(store: Path, path: Path, name: str) -> None:
+    """Read each Parquet footer (a few KB): a damaged table is reported here, not as a traceback later."""
+    parts = [path] if path.is_file() else sorted(path.glob("part-*.parquet"))
+    for part in parts:
+        try:
+            pq.read_metadata(part)
+        except (OSError, pa.ArrowException) as err:
+            raise StoreError(f"store at {store} is corrupt: table {name} is unreadable ({type(err).__name__}); rebuild it") from err
 
 
 def _is_table(path: Path) -> bool:

@@ -330,12 +330,6 @@ def test_all_hostile_files_in_one_build_are_reported_by_name_and_the_rest_builds
     assert all(status[name] == ("duplicate" if name in duplicates else "skipped") for name in skipped)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "analysis/build.py (collect_inputs, _write_build) and analysis/pipeline.py (build_context) put the raw "
-    "file name into messages ('same content as ...', 'no such file or folder', 'no report text found'): a name "
-    "holding a newline or an escape sequence breaks the one-line-per-file summary or drives the terminal. "
-    "Fix: format names with analysis.readers.display_name() in those messages."
-))
 def test_every_skipped_file_takes_exactly_one_line_of_the_summary(tmp_path):
     from analysis.build import build
 
