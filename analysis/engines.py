@@ -18,8 +18,11 @@ file at once and keep all results that finish early).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
+import signal
+import sys
 from collections import deque
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
@@ -149,8 +152,26 @@ class InProcessEngine:
 _WORKER_RES: Resources | None = None
 
 
+def _die_with_parent() -> None:
+    """A worker whose build was killed (kill -9, the OOM killer) must not live on, idle, holding memory.
+
+    On Linux the kernel delivers SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG);
+    elsewhere nothing is done, and a lost parent only leaves idle workers.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _init_worker(res: Resources) -> None:
     global _WORKER_RES
+    _die_with_parent()
     _WORKER_RES = res.load()
     _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
     gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again

@@ -114,12 +114,6 @@ def test_a_build_killed_at_random_points_leaves_the_previous_store_complete_and_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "analysis/engines.py (LocalEngine): when the build process itself is killed (kill -9 <pid>, or the OOM "
-    "killer choosing it), its ProcessPoolExecutor workers are orphaned and never exit: they block on the call "
-    "queue forever, ~200 MB each. Fix: make workers exit with their parent, e.g. prctl(PR_SET_PDEATHSIG, "
-    "SIGKILL) via ctypes in the worker initializer, or a thread that exits when os.getppid() changes."
-))
 def test_killing_only_the_build_process_leaves_no_worker_behind(corpus, tmp_path):
     # No pipes: orphaned workers would hold them open and block the test on reading them.
     proc = start_build(corpus, out=tmp_path / "store", output=subprocess.DEVNULL)
