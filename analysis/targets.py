@@ -552,13 +552,26 @@ def _deadline(para: _Para, i: int, hit: _Hit) -> str:
     found = _deadlines(para, *para.spans[i])
     before = [d for d in found if d[1] <= hit.start]
     after = [d for d in found if hit.unit_end <= d[0] <= hit.end + _DEADLINE_AFTER and _forward(para, d)]
-    pick = before[-1] if before else after[0] if after else None
-    j = i - 1
-    while pick is None and j >= 0 and para.work[para.spans[j][1] - 1] in ";；":
-        found = _deadlines(para, *para.spans[j])
-        pick = found[-1] if found else None
-        j -= 1
+    pick = before[-1] if before else after[0] if after else _chain_deadline(para, i)
     return para.text[pick[0] : pick[1]] if pick else ""
+
+
+def _chain_deadline(para: _Para, i: int) -> tuple[int, int] | None:
+    """The last time phrase of the ；-chain leading to sentence i (memoised: a chain of
+    thousands of values is walked once, not once per value)."""
+    memo = para.deadlines  # the per-paragraph cache; ("chain", i) keys never clash with spans
+    pending, j = [], i
+    while ("chain", j) not in memo:
+        if j == 0 or para.work[para.spans[j - 1][1] - 1] not in ";；":
+            memo[("chain", j)] = None
+        elif found := _deadlines(para, *para.spans[j - 1]):
+            memo[("chain", j)] = found[-1]
+        else:
+            pending.append(j)
+            j -= 1
+    for k in pending:
+        memo[("chain", k)] = memo[("chain", j)]
+    return memo[("chain", i)]
 
 
 def _forward(para: _Para, d: tuple[int, int]) -> bool:
