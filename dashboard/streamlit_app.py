@@ -31,6 +31,10 @@ HERE = Path(__file__).resolve().parent
 TIMING = os.environ.get("DUIBIAO_TIMING", "") not in ("", "0")  # log each run's duration to stderr
 log = logging.getLogger("duibiao.dashboard")
 UPLOAD_TYPES = ["txt", "md", "docx", "pdf", "html", "htm"]
+# Each upload is analysed in this server process: a cap on the count (the size cap per
+# file is server.maxUploadSize in .streamlit/config.toml) keeps one session from
+# occupying the server for everyone else.
+MAX_UPLOADS = 20
 
 # name, title, icon, file, url path
 PAGES = [
@@ -86,6 +90,9 @@ def handle_uploads(snap, box) -> tuple[data.Corpus, list[tuple[str, str]]]:
     )
     known = set(base.files["content_hash"])
     uploads, problems, seen = [], [], set()
+    if files and len(files) > MAX_UPLOADS:
+        problems += [(f.name, f"一次最多分析 {MAX_UPLOADS} 个文件，此文件未加入") for f in files[MAX_UPLOADS:]]
+        files = files[:MAX_UPLOADS]
     digests = st.session_state.setdefault("_upload_digests", {})  # uploader file id -> sha256 (small)
     for f in files or []:
         raw = f.getvalue()

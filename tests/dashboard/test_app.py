@@ -286,6 +286,16 @@ def test_upload_adds_reports_and_names_bad_files(app, tables):
     assert table["文件"].str.startswith("上传/").any()
 
 
+def test_uploads_beyond_the_count_limit_are_named_and_left_out(app, monkeypatch):
+    at = app()
+    files = [(f"空{i}.txt", b"", "text/plain") for i in range(22)]
+    at.sidebar.file_uploader[0].set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.sidebar.warning]
+    assert sum("一次最多分析 20 个文件" in w for w in warnings) == 2
+    assert any("空20" in w for w in warnings) and any("空21" in w for w in warnings)
+
+
 def test_skipped_files_are_listed_with_their_message(tmp_path, monkeypatch):
     from analysis.build import build
 
