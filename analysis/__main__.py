@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--dict-dir", type=Path, default=None, help="folder with your own userdict.txt, stopwords.txt, themes.toml, districts.csv")
     b.add_argument("--max-mb", type=float, default=50, help="skip files larger than this many MB (default 50)")
     b.add_argument("--wait", type=float, default=0, help="seconds to wait for another build of the same store")
+    b.add_argument("--rehash", action="store_true",
+                   help="hash every file again, even those whose size and times are unchanged since the last build")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: when on a terminal)")
 
     t = sub.add_parser("tables", help="print the documentation of every output table (Markdown)")
@@ -46,7 +48,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.scheduler and args.engine != "dask":
             parser.error("--scheduler needs --engine dask")
         result = build(args.paths or [SEEDS], args.out, res=res, workers=args.workers, progress=args.progress, wait=args.wait,
-                       engine=args.engine, scheduler=args.scheduler)
+                       engine=args.engine, scheduler=args.scheduler, rehash=args.rehash)
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ their rows copied; only new and changed files are analysed.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sys
 import time
@@ -111,19 +112,22 @@ def build(
     wait: float = 0,
     engine: str = "local",
     scheduler=None,
+    rehash: bool = False,
 ) -> BuildResult:
     """Build the store at `out` from `paths`. `engine` is "local" (worker processes,
     `workers` of them, default one per core) or "dask" (`scheduler`: an address or a
-    distributed.Client; default a LocalCluster of `workers` processes)."""
+    distributed.Client; default a LocalCluster of `workers` processes). `rehash`: hash
+    every file, even those whose size and times say they are unchanged (see `_hash_all`)."""
     started = time.perf_counter()
     res = res or Resources()
     out = Path(out)
     with build_lock(out, wait=wait):
-        inputs = _hash_all(collect_inputs(paths))
+        inputs, stats = _hash_all(collect_inputs(paths), {} if rehash else _stat_cache(out))
         previous = _previous(out, res.fingerprint())
         build_dir = new_build_dir(out)
         try:
             result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler)
+            pq.write_table(pa.Table.from_pylist(stats, schema=STAT_SCHEMA), build_dir / STAT_FILE)
             result.store = out
             if result.n_files == 0 or result.ok:
                 manifest = {
@@ -144,19 +148,58 @@ def build(
     return result
 
 
-def _hash_all(files: list[InputFile]) -> list[InputFile]:
-    # One thread: report files are small, and two threads were measured slower (GIL
-    # hand-offs between 60 KB reads); sha256 runs at about 1 GB/s here.
-    return [_hashed(f) for f in files]
+# What the last build saw of each file (hidden `_stat.parquet` in a build): a file whose
+# size, modification and change times, inode and device are all as they were is not read
+# again to be hashed. Any write to a file moves its change time (ctime), which no tool
+# can set back; a file changed less than RACY_NS before the last build looked at it is
+# hashed again anyway, in case two writes fell within one tick of the file system's
+# clock (the "racy" case git's index guards against the same way).
+STAT_FILE = "_stat.parquet"
+STAT_SCHEMA = pa.schema([
+    ("path", pa.string()), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("ctime_ns", pa.int64()),
+    ("ino", pa.uint64()), ("dev", pa.uint64()), ("content_hash", pa.string()), ("seen_ns", pa.int64()),
+])
+RACY_NS = 2_000_000_000
 
 
-def _hashed(f: InputFile) -> InputFile:
-    if f.problem:
-        return f
+def _stat_cache(out: Path) -> dict[str, tuple]:
+    """path -> (size, mtime_ns, ctime_ns, ino, dev, content_hash, seen_ns) from the live build."""
     try:
-        return InputFile(f.path, f.source_file, hash_file(f.path), size=f.path.stat().st_size)
-    except OSError as err:
-        return InputFile(f.path, f.source_file, problem=f"{display_name(f.source_file)}: cannot be read ({err.strerror or err})")
+        t = pq.read_table(Path(out).resolve() / STAT_FILE).cast(STAT_SCHEMA)
+    except (OSError, pa.ArrowException, ValueError):
+        return {}
+    cols = [t[c].to_pylist() for c in STAT_SCHEMA.names]
+    return {row[0]: row[1:] for row in zip(*cols)}
+
+
+def _hash_all(files: list[InputFile], cache: dict[str, tuple]) -> tuple[list[InputFile], list[dict]]:
+    """The files with their content hashes, and what was seen of them (for the next build).
+
+    One thread: report files are small, and two threads were measured slower (GIL
+    hand-offs between 60 KB reads); sha256 runs at about 1 GB/s here, which at 10,000
+    reports is the largest part of a rebuild with nothing to do - hence the cache.
+    """
+    now = time.time_ns()
+    out, stats = [], []
+    for f in files:
+        if f.problem:
+            out.append(f)
+            continue
+        try:
+            st = os.stat(f.path)
+            key = os.path.abspath(f.path)
+            seen = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+            old = cache.get(key)
+            if old is not None and old[:5] == seen and st.st_ctime_ns < old[6] - RACY_NS:
+                digest = old[5]
+            else:
+                digest = hash_file(f.path)
+        except OSError as err:
+            out.append(InputFile(f.path, f.source_file, problem=f"{display_name(f.source_file)}: cannot be read ({err.strerror or err})"))
+            continue
+        out.append(InputFile(f.path, f.source_file, digest, size=st.st_size))
+        stats.append(dict(zip(STAT_SCHEMA.names, (key, *seen, digest, now))))
+    return out, stats
 
 
 def _previous(out: Path, fingerprint: str) -> Snapshot | None:
@@ -204,6 +247,8 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
     _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes)
     writer.close()
     result.groups, result.groups_linked = writer.n_groups, writer.groups_linked
+    if changes is not None:
+        changes.linked_parts = set(writer.linked)
     result.keywords = _write_keywords(build_dir, result.n_reports, changes)
     return result
 

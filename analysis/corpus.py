@@ -70,6 +70,9 @@ class Changes:
     removed_reports: set[str] = field(default_factory=set)
     added: list[pa.Table] = field(default_factory=list)
     removed: list[pa.Table] = field(default_factory=list)
+    # Parts hard-linked from the previous build: they hold no new report, so unless a
+    # document frequency changed they need not be read at all.
+    linked_parts: set[int] = field(default_factory=set)
 
     def note(self, tf: pa.Table, *, added: bool) -> None:
         """Record the `_tf` rows of reports that were analysed (added) or dropped (removed)."""
@@ -338,7 +341,13 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     ))
     selected, rescore, n_touched, new_parts = [], set(), 0, []
     top = _PreviousTop(previous, top_k)
-    for k, path in enumerate(tf_parts):  # one pass: each part is read once
+    for k, path in enumerate(tf_parts):  # one pass: each part is read once (at most)
+        if k in changes.linked_parts:
+            if not changed_idf:
+                continue  # nothing new in it, nothing in it can move
+            terms = _read(path, ["term"]).column("term")
+            if not any(pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in terms.chunks):
+                continue  # holds none of the changed terms
         rows = _Rows.of(_read(path, TF_COLUMNS))
         in_part = set(rows.report_names)
         wanted = (changes.added_reports & in_part) - changes.removed_reports

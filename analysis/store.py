@@ -207,6 +207,7 @@ class PartWriter:
         self.group_bytes = group_bytes
         self.n_groups = 0
         self.groups_linked = 0
+        self.linked: set[int] = set()  # numbers of the groups adopted by link()
         self._buffer: dict[str, list[pa.Table]] = {name: [] for name in schemas}
         self._buffered = 0
         for name in schemas:
@@ -225,6 +226,7 @@ class PartWriter:
         self.flush()
         for name in self.schemas:
             _link_or_copy(parts[name], self._part(name, self.n_groups))
+        self.linked.add(self.n_groups)
         self.n_groups += 1
         self.groups_linked += 1
 
