@@ -436,7 +436,7 @@ def textrank_rows(ctx: FileContext) -> list[dict]:
     return _rows(textrank_columns(ctx))
 
 
-def keyword_rows(*args, **kwargs):  # corpus scope: built by analysis.build from term_counts
-    from analysis.build import keyword_table
-
-    return keyword_table(*args, **kwargs)
+def keyword_rows(*args, **kwargs):
+    """Corpus scope: `keywords` is written by analysis.corpus.write_keywords at the end of a
+    build (TF-IDF needs every report), never row by row from one file."""
+    raise NotImplementedError("keywords are corpus-wide: analysis.corpus.write_keywords builds them")
