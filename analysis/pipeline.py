@@ -434,9 +434,3 @@ def benchmark_rows(ctx: FileContext, res: Resources) -> list[dict]:
 def textrank_rows(ctx: FileContext) -> list[dict]:
     """Per-report TextRank keywords; merged with corpus TF-IDF into `keywords` at the end."""
     return _rows(textrank_columns(ctx))
-
-
-def keyword_rows(*args, **kwargs):
-    """Corpus scope: `keywords` is written by analysis.corpus.write_keywords at the end of a
-    build (TF-IDF needs every report), never row by row from one file."""
-    raise NotImplementedError("keywords are corpus-wide: analysis.corpus.write_keywords builds them")

@@ -130,7 +130,7 @@ TABLES: dict[str, Table] = {
             "keywords",
             "Ranked keywords per report, by several methods.",
             "corpus",
-            "analysis.pipeline:keyword_rows",
+            "analysis.corpus:write_keywords",
             _cols(
                 ("report_id", STR, "report"),
                 ("term", STR, "keyword"),

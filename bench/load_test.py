@@ -64,7 +64,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import platform
@@ -84,9 +83,10 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_bench import Varier, sources, write_copy  # noqa: E402  (one corpus recipe for both benchmarks)
+
 ROOT = Path(__file__).resolve().parents[1]
-GOV = Path("/work/shared/corpora/gov-work-reports/docs")
-SEEDS = ROOT / "seeds"
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -99,32 +99,12 @@ PAGES = ["overview", "keywords", "themes", "targets", "compare", "reader"]
 FILTER_LABELS = {"district": "区域", "speaker": "讲话人", "theme": "主题"}
 NAV_TITLES = {"overview": "总览", "keywords": "关键词", "themes": "主题", "targets": "目标", "compare": "区域对比", "reader": "报告"}
 
-# People named in seeds/, renamed in the copies.
-SEED_PEOPLE = ["李兵", "蒙婷", "焦军波", "王兵", "李越峰", "罗会涛", "徐言朋", "毕志伟", "刘宗国"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = ["建国", "志强", "海涛", "晓燕", "丽娟", "文军", "国华", "伟东", "春梅", "永刚", "红霞", "学军",
-         "玉兰", "振华", "明亮", "秀英", "德胜", "立新", "桂芳", "宏伟", "淑珍", "长江", "晓东", "金凤"]
-
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 # --- corpus and store ----------------------------------------------------------------------------
-
-
-def sources() -> list[Path]:
-    gov = sorted(GOV.glob("*.txt")) if GOV.is_dir() else []
-    return gov + sorted(SEEDS.glob("*.txt"))
-
-
-def _gazetteer() -> tuple[list[str], list[str]]:
-    """(district names, province names), canonical spellings, from the gazetteer."""
-    lines = (ROOT / "analysis" / "dictionaries" / "districts.csv").read_text(encoding="utf-8").splitlines()
-    rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
-    districts = [r["name"] for r in rows if r["level"] in ("高新区", "区", "县级市", "开发区") and "（" not in r["name"]]
-    provinces = [r["name"] for r in rows if r["level"] == "省级"]
-    return districts, provinces
 
 
 def build(corpus: Path, store: Path, workers: int = 2) -> tuple[str, float]:
@@ -160,12 +140,7 @@ def make_corpus(n_reports: int, root: Path, work: Path, workers: int = 2) -> dic
         raise SystemExit("no source files: seeds/ is missing")
     counts = reports_per_source(srcs, work, workers)
     texts = [p.read_text(encoding="utf-8") for p in srcs]
-    districts, provinces = _gazetteer()
-    people = [s + g for g in GIVEN for s in SURNAMES]
-    swap = re.compile("|".join(map(re.escape, sorted(districts + provinces + SEED_PEOPLE, key=len, reverse=True))))
-    index = {name: ("d", i) for i, name in enumerate(districts)}
-    index |= {name: ("p", i) for i, name in enumerate(provinces)}
-    index |= {name: ("n", i) for i, name in enumerate(SEED_PEOPLE)}
+    vary = Varier()
     total = files = nbytes = 0
     i = 0
     while total < n_reports and i < 100 * n_reports:
@@ -173,25 +148,9 @@ def make_corpus(n_reports: int, root: Path, work: Path, workers: int = 2) -> dic
         i += 1
         if counts[k] == 0 or total + counts[k] > n_reports:
             continue
-
-        def rename(m: re.Match, copy=copy) -> str:
-            kind, j = index[m.group()]
-            if copy == 0:
-                return m.group()
-            if kind == "d":
-                return districts[(j + copy) % len(districts)]
-            if kind == "p":
-                return provinces[(j + copy) % len(provinces)]
-            return people[(j + copy * len(SEED_PEOPLE)) % len(people)]
-
-        text = swap.sub(rename, texts[k]).rstrip("\n") + f"\n（本文件汇编序号：{files + 1:05d}，第{copy + 1}册）\n"
-        path = root / f"{files // 1000:02d}" / f"{files:05d}_{srcs[k].stem}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = text.encode("utf-8")
-        path.write_bytes(data)
+        nbytes += write_copy(root, files, srcs[k].stem, vary(texts[k], copy, files + 1))
         total += counts[k]
         files += 1
-        nbytes += len(data)
     return {"files": files, "bytes": nbytes, "expected_reports": total, "sources": len(srcs)}
 
 

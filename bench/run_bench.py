@@ -49,7 +49,8 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-GOV = Path("/work/shared/corpora/gov-work-reports/docs")
+# ../shared beside the repo, as on CI and the developers' machines (optional: seeds/ alone works)
+GOV = ROOT.parent / "shared" / "corpora" / "gov-work-reports" / "docs"
 SEEDS = ROOT / "seeds"
 OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
@@ -79,36 +80,46 @@ def sources() -> list[Path]:
     return gov + sorted(SEEDS.glob("*.txt"))
 
 
+class Varier:
+    """Make copy k of a source text differ from every other copy: the gazetteer's districts
+    and provinces rotated by k places, the seed speakers renamed, and a numbered filing line,
+    so no two files share a content hash (shared with bench/load_test.py)."""
+
+    def __init__(self) -> None:
+        districts, provinces = _gazetteer_names()
+        self.names = {"d": districts, "p": provinces, "n": [s + g for g in GIVEN for s in SURNAMES]}
+        self.swap = re.compile("|".join(map(re.escape, sorted(districts + provinces + SEED_PEOPLE, key=len, reverse=True))))
+        self.index = {name: ("d", i) for i, name in enumerate(districts)}
+        self.index |= {name: ("p", i) for i, name in enumerate(provinces)}
+        self.index |= {name: ("n", i) for i, name in enumerate(SEED_PEOPLE)}
+
+    def __call__(self, text: str, copy: int, serial: int) -> str:
+        def rename(m: re.Match) -> str:
+            kind, j = self.index[m.group()]
+            step = copy * len(SEED_PEOPLE) if kind == "n" else copy
+            return m.group() if copy == 0 else self.names[kind][(j + step) % len(self.names[kind])]
+
+        return self.swap.sub(rename, text).rstrip("\n") + f"\n（本文件汇编序号：{serial:05d}，第{copy + 1}册）\n"
+
+
+def write_copy(root: Path, serial: int, stem: str, text: str) -> int:
+    """Write one corpus file (1,000 per folder); returns its size in bytes."""
+    path = root / f"{serial // 1000:02d}" / f"{serial:05d}_{stem}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
+
+
 def make_corpus(n: int, root: Path) -> dict:
     """Write `n` files under `root` (1,000 per folder); returns what was written."""
     srcs = sources()
     texts = [p.read_text(encoding="utf-8") for p in srcs]
-    districts, provinces = _gazetteer_names()
-    people = [s + g for g in GIVEN for s in SURNAMES]
-    swap = re.compile("|".join(map(re.escape, sorted(districts + provinces + SEED_PEOPLE, key=len, reverse=True))))
-    index = {name: ("d", i) for i, name in enumerate(districts)}
-    index |= {name: ("p", i) for i, name in enumerate(provinces)}
-    index |= {name: ("n", i) for i, name in enumerate(SEED_PEOPLE)}
+    vary = Varier()
     total = 0
     for i in range(n):
         k, copy = i % len(srcs), i // len(srcs)
-
-        def rename(m: re.Match, copy=copy) -> str:
-            kind, j = index[m.group()]
-            if copy == 0:
-                return m.group()
-            if kind == "d":
-                return districts[(j + copy) % len(districts)]
-            if kind == "p":
-                return provinces[(j + copy) % len(provinces)]
-            return people[(j + copy * len(SEED_PEOPLE)) % len(people)]
-
-        text = swap.sub(rename, texts[k]).rstrip("\n") + f"\n（本文件汇编序号：{i + 1:05d}，第{copy + 1}册）\n"
-        path = root / f"{i // 1000:02d}" / f"{i:05d}_{srcs[k].stem}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = text.encode("utf-8")
-        path.write_bytes(data)
-        total += len(data)
+        total += write_copy(root, i, srcs[k].stem, vary(texts[k], copy, i + 1))
     return {"files": n, "bytes": total, "sources": len(srcs)}
 
 
