@@ -169,6 +169,12 @@ def compare_groups(
     in_a = matrix.mask(ids_a)
     in_b = ~in_a if ids_b is None else matrix.mask(ids_b) & ~in_a
     scored = statistic(matrix.totals(in_a), matrix.totals(in_b), matrix.totals(), prior_scale=prior_scale)
+    return top_sides(scored, top_k)
+
+
+def top_sides(scored: pd.DataFrame, top_k: int) -> pd.DataFrame:
+    """The `top_k` terms of each side of a statistic's result (sorted by z descending):
+    side "a" (z > 0) most distinctive first, then side "b" (z < 0) most distinctive first."""
     side_a = scored[scored["z"] > 0].head(top_k).assign(side="a")
     side_b = scored[scored["z"] < 0].iloc[::-1].head(top_k).assign(side="b")
     return pd.concat([side_a, side_b]).reset_index()

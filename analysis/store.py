@@ -118,14 +118,28 @@ def open_snapshot(store: Path) -> Snapshot:
     return Snapshot(real, manifest)
 
 
+# Part files whose footer was read without error, with the (size, mtime, inode) seen then:
+# the app opens the store on every click, and re-reading hundreds of footers each time
+# cost more than the click's own work. A file that changed since is read again.
+_FOOTER_OK: dict[Path, tuple[int, int, int]] = {}
+
+
 def _check_footer(store: Path, path: Path, name: str) -> None:
     """Read each Parquet footer (a few KB): a damaged table is reported here, not as a traceback later."""
     parts = [path] if path.is_file() else sorted(path.glob("part-*.parquet"))
     for part in parts:
         try:
+            st = part.stat()
+            seen = (st.st_size, st.st_mtime_ns, st.st_ino)
+            if _FOOTER_OK.get(part) == seen:
+                continue
             pq.read_metadata(part)
         except (OSError, pa.ArrowException) as err:
+            _FOOTER_OK.pop(part, None)
             raise StoreError(f"store at {store} is corrupt: table {name} is unreadable ({type(err).__name__}); rebuild it") from err
+        if len(_FOOTER_OK) > 100_000:  # bounded: many rebuilt stores in one long-lived process
+            _FOOTER_OK.clear()
+        _FOOTER_OK[part] = seen
 
 
 def _is_table(path: Path) -> bool:

@@ -5,17 +5,15 @@ cache key is the build's real path plus its manifest (`built_at`, `fingerprint`)
 so a rebuilt store is picked up on the next click and an unchanged one is never
 read twice.
 
-A `Corpus` holds one store (plus the files a session uploaded):
-- small tables as pandas frames: reports (with parsed dates and every speaker it
-  quotes), files, themes (with paragraph speaker and district), targets, benchmarks;
-- big tables (paragraphs, term_counts, keywords) in an in-memory DuckDB database,
-  queried with a semi-join on the selected report ids.
-It is shared by all sessions through `st.cache_resource` and never mutated.
+A `dashboard.corpus.Corpus` holds one store (plus a session's uploads): report
+metadata, themes, benchmarks and files as small frames, keywords and term counts as
+CSR arrays (`dashboard.term_index`), targets read on first use; the text stays in the
+Parquet files and is read through DuckDB by the views that show it. It is shared by
+all sessions through `st.cache_resource` and never mutated.
 
-Queries take a `Filter` and are cached with `st.cache_data` on (corpus key, filter,
-arguments): the first click on a filter runs a few DuckDB aggregates over the
-whole store; every later click on the same view is a cache hit. All caches are
-bounded (`max_entries`, `ttl`).
+A `Filter` becomes a boolean mask over the reports; queries are cached with
+`st.cache_data` on (corpus key, filter, arguments), so every later click on the same
+view is a cache hit. All caches are bounded (`max_entries`, `ttl`).
 """
 
 from __future__ import annotations
@@ -29,22 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
-from analysis.schema import TABLES
 from analysis.store import Snapshot, StoreError, open_snapshot
-from dashboard.filters import Filter, FilterOptions, filter_options, filtered_report_ids
+from dashboard.corpus import Corpus
+from dashboard.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 STORE_ENV = "DUIBIAO_STORE"
 
 TTL = "6h"
-DUCK_TABLES = ("paragraphs", "term_counts", "keywords")
 KIND_LABELS = {"target": "目标", "achievement": "成绩", "context": "背景"}
 METHOD_LABELS = {"tfidf": "TF-IDF", "textrank": "TextRank", "count": "词频"}
 UPLOAD_PREFIX = "上传/"
@@ -115,110 +110,6 @@ def date_bounds(value: str | None) -> tuple[dt.date | None, dt.date | None]:
         return None, None
 
 
-# --- the corpus --------------------------------------------------------------------------------
-
-
-class Corpus:
-    """One store (plus uploads), read-only: `Corpus.from_snapshot` / `Corpus.with_uploads`; see module doc."""
-
-    def __init__(self, key: str, manifest: dict, arrow: dict[str, pa.Table], uploads: tuple[str, ...] = ()):
-        self.key = key
-        self.manifest = manifest
-        self.uploads = uploads
-        self.db = duckdb.connect(":memory:")
-        self.db.execute("SET threads TO 2")
-        for name in DUCK_TABLES:
-            self.db.register(f"_arrow_{name}", arrow[name])
-            self.db.execute(f"CREATE TABLE {name} AS SELECT * FROM _arrow_{name}")
-            self.db.unregister(f"_arrow_{name}")
-        self.files = arrow["files"].to_pandas()
-        self.reports = self._reports(arrow["reports"])
-        cur = self.db.cursor()
-        try:
-            cur.register("_themes", arrow["themes"])
-            cur.register("_reports", arrow["reports"].select(["report_id", "district"]))
-            self.themes = cur.execute(
-                """SELECT t.report_id, t.paragraph_no, t.theme, t.score, t.evidence,
-                          coalesce(p.speaker, '') AS speaker, coalesce(r.district, '') AS district
-                   FROM _themes t LEFT JOIN paragraphs p USING (report_id, paragraph_no)
-                   LEFT JOIN _reports r USING (report_id)
-                   ORDER BY t.report_id, t.paragraph_no, t.score DESC"""
-            ).df()
-        finally:
-            cur.close()
-        self.report_themes = self.themes[["report_id", "theme"]].drop_duplicates(ignore_index=True)
-        self.targets = arrow["targets"].to_pandas()
-        self.benchmarks = arrow["benchmarks"].to_pandas()
-        self.options: FilterOptions = filter_options(self.reports, self.report_themes)
-        self._by_id = pd.Series(np.arange(len(self.reports)), index=self.reports["report_id"])
-        self.labels: dict[str, str] = dict(zip(self.reports["report_id"].tolist(), self.reports["label"].tolist()))
-
-    def _reports(self, table: pa.Table) -> pd.DataFrame:
-        df = table.to_pandas()
-        spk = self.db.execute(
-            "SELECT report_id, list(DISTINCT speaker ORDER BY speaker) AS s FROM paragraphs WHERE speaker <> '' GROUP BY report_id"
-        ).df()
-        quoted = dict(zip(spk["report_id"], spk["s"]))
-        df["speakers"] = [
-            tuple(dict.fromkeys(([s] if s else []) + [x for x in (quoted.get(r) if quoted.get(r) is not None else []) if x]))
-            for r, s in zip(df["report_id"], df["speaker"])
-        ]
-        bounds = [date_bounds(d) for d in df["date"]]
-        df["date_lo"] = pd.to_datetime(pd.Series([b[0] for b in bounds], dtype=object), errors="coerce")
-        df["date_hi"] = pd.to_datetime(pd.Series([b[1] for b in bounds], dtype=object), errors="coerce")
-        df["label"] = [report_label(r) for r in df.itertuples()]
-        df["benchmarks_text"] = ["、".join(b) if b is not None else "" for b in df["benchmarks"]]
-        return df
-
-    # -- construction --
-
-    @classmethod
-    def from_snapshot(cls, snap: Snapshot) -> "Corpus":
-        arrow = {name: snap.read(name) for name in TABLES}
-        return cls(snapshot_key(snap), dict(snap.manifest), arrow)
-
-    @classmethod
-    def with_uploads(cls, base_snapshot: Snapshot, uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> "Corpus":
-        """The store plus the rows of uploaded files ((content hash, analyse_file rows), ...)."""
-        arrow = {}
-        for name, table in TABLES.items():
-            parts = [base_snapshot.read(name).select(table.column_names).cast(table.schema)]
-            rows = [r for _, up in uploads for r in _upload_rows(name, up)]
-            if rows:
-                parts.append(pa.Table.from_pylist(rows, schema=table.schema))
-            arrow[name] = pa.concat_tables(parts)
-        hashes = tuple(h for h, _ in uploads)
-        key = snapshot_key(base_snapshot) + "|uploads:" + ",".join(h[:12] for h in hashes)
-        return cls(key, dict(base_snapshot.manifest), arrow, hashes)
-
-    # -- queries --
-
-    def sql(self, query: str, ids: Sequence[str] | None = None, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run `query` on a private cursor; `{ids}` in the query is the id filter
-        (`report_id IN (...)`, or TRUE when `ids` is None)."""
-        cur = self.db.cursor()
-        try:
-            if ids is None:
-                q = query.replace("{ids}", "TRUE")
-            else:
-                cur.register("_ids", pa.table({"report_id": pa.array(list(ids), pa.string())}))
-                q = query.replace("{ids}", "report_id IN (SELECT report_id FROM _ids)")
-            return cur.execute(q, list(params or [])).df()
-        finally:
-            cur.close()
-
-    def report(self, report_id: str) -> pd.Series | None:
-        i = self._by_id.get(report_id)
-        return None if i is None else self.reports.iloc[int(i)]
-
-    def has_report(self, report_id: str | None) -> bool:
-        return bool(report_id) and report_id in self._by_id.index
-
-    @property
-    def skipped_files(self) -> pd.DataFrame:
-        return self.files[self.files["status"] != "ok"][["source_file", "status", "message"]]
-
-
 def report_label(r: Any) -> str:
     """One line naming a report for pickers: date · district · speaker · title (plain text)."""
     parts = [getattr(r, "date", "") or "日期不详", getattr(r, "district", "") or "区域不详"]
@@ -227,12 +118,6 @@ def report_label(r: Any) -> str:
     title = (getattr(r, "title", "") or "").strip() or f"{r.source_file} 第{r.report_no}篇"
     parts.append(title[:40] + ("…" if len(title) > 40 else ""))
     return " · ".join(parts)
-
-
-def _upload_rows(name: str, rows: dict[str, list[dict]]) -> list[dict]:
-    if name == "keywords":
-        return list(rows.get("textrank", [])) + list(rows.get("tfidf", []))
-    return list(rows.get(name, []))
 
 
 # --- cached loaders ----------------------------------------------------------------------------
@@ -280,37 +165,41 @@ def analyse_upload(digest: str, name: str, _data: bytes) -> dict[str, list[dict]
 
 @st.cache_resource(max_entries=4, ttl="2h", show_spinner="正在合并上传的文件……")
 def _corpus_with_uploads(path: str, key: str, hashes: tuple[str, ...], _uploads: tuple) -> Corpus:
-    return Corpus.with_uploads(open_snapshot(Path(path)), _uploads)
+    return Corpus.with_uploads(_load_corpus(path, key), _uploads)
 
 
 def corpus_with_uploads(snap: Snapshot, uploads: Sequence[tuple[str, dict]]) -> Corpus:
-    """The store plus the given uploads (content hash, rows), cached on the hash tuple."""
+    """The store plus the given uploads (content hash, rows), cached on the hash tuple.
+    Shares the store's corpus arrays; only the uploads' rows are held again."""
     hashes = tuple(h for h, _ in uploads)
     return _corpus_with_uploads(str(snap.path), snapshot_key(snap), hashes, tuple(uploads))
 
 
-# --- filter -> ids -----------------------------------------------------------------------------
+# --- filter -> selection -----------------------------------------------------------------------
 
 
 @st.cache_data(max_entries=256, ttl=TTL, show_spinner=False)
-def _ids(_c: Corpus, key: str, flt: Filter) -> list[str]:
-    return filtered_report_ids(_c.reports, _c.report_themes, flt)
+def _mask(_c: Corpus, key: str, flt: Filter) -> np.ndarray | None:
+    return _c.mask(flt)
+
+
+def mask_for(c: Corpus, flt: Filter) -> np.ndarray | None:
+    """Selected reports as a boolean mask over `c.reports`; None when no filter is set."""
+    return _mask(c, c.key, flt) if flt.active else None
 
 
 def ids_for(c: Corpus, flt: Filter) -> list[str]:
-    return _ids(c, c.key, flt) if flt.active else c.reports["report_id"].tolist()
+    return reports_for(c, flt)["report_id"].tolist()
 
 
-def _sel(c: Corpus, flt: Filter) -> list[str] | None:
-    """Ids for SQL: None means 'all reports' (no semi-join)."""
-    return _ids(c, c.key, flt) if flt.active else None
+@st.cache_resource(max_entries=64, ttl=TTL, show_spinner=False)
+def _reports_for(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
+    return _c.reports[_c.mask(flt)]
 
 
 def reports_for(c: Corpus, flt: Filter) -> pd.DataFrame:
-    if not flt.active:
-        return c.reports
-    ids = set(ids_for(c, flt))
-    return c.reports[c.reports["report_id"].isin(ids)]
+    """The selected rows of `c.reports` (shared between sessions: never modify it)."""
+    return _reports_for(c, c.key, flt) if flt.active else c.reports
 
 
 # --- overview ----------------------------------------------------------------------------------
@@ -366,20 +255,38 @@ def report_table(c: Corpus, flt: Filter) -> pd.DataFrame:
 # --- keywords ----------------------------------------------------------------------------------
 
 
+def ranked_terms(vocab: pd.Index, weight: np.ndarray, n_reports: np.ndarray, limit: int) -> pd.DataFrame:
+    """The `limit` terms of largest weight (ties by term) among the terms present."""
+    present = np.flatnonzero(n_reports > 0)
+    if len(present) > limit:
+        cut = np.partition(weight[present], len(present) - limit)[len(present) - limit]
+        present = present[weight[present] >= cut]  # keeps every term tied at the cut
+    df = pd.DataFrame({"term": vocab[present], "weight": weight[present].astype(np.float64),
+                       "n_reports": n_reports[present].astype(np.int64), "_code": present})
+    # sums of floats in another order differ in the last bits: rank on 9 decimals so
+    # such ties fall back to the term, the same on every machine
+    df = df.assign(_w=df["weight"].round(9)).sort_values(["_w", "term"], ascending=[False, True], kind="stable")
+    return df.head(limit).drop(columns="_w").reset_index(drop=True)
+
+
 @st.cache_data(max_entries=256, ttl=TTL, show_spinner=False)
 def _term_ranking(_c: Corpus, key: str, flt: Filter, method: str, limit: int) -> pd.DataFrame:
-    ids = _sel(_c, flt)
+    mask = mask_for(_c, flt)
     if method == "count":
-        speaker_clause = " AND speaker = ?" if flt.speaker else ""
-        params = [flt.speaker] if flt.speaker else []
-        q = f"""SELECT term, sum("count")::DOUBLE AS weight, count(DISTINCT report_id) AS n_reports
-                FROM term_counts WHERE {{ids}}{speaker_clause}
-                GROUP BY term ORDER BY weight DESC, term LIMIT {int(limit)}"""
-        return _c.sql(q, ids, params)
-    q = f"""SELECT term, sum(weight) AS weight, count(*) AS n_reports, min(rank) AS best_rank
-            FROM keywords WHERE method = ? AND {{ids}}
-            GROUP BY term ORDER BY weight DESC, term LIMIT {int(limit)}"""
-    return _c.sql(q, ids, [method])
+        tt = _c.terms()
+        if flt.speaker:
+            weight, n_reports = tt.by_speaker.totals(tt.speaker_rows(mask, flt.speaker))
+        else:
+            weight, n_reports = tt.by_report.totals(mask)
+        return ranked_terms(tt.vocab, weight, n_reports, limit).drop(columns="_code")
+    kw = _c.keywords
+    weight, n_reports = kw.weights[method].totals(mask)
+    out = ranked_terms(kw.vocab, weight, n_reports, limit)
+    _, terms, ranks = kw.ranks[method].entries(mask)
+    chosen = np.isin(terms, out["_code"].to_numpy())
+    best = pd.Series(ranks[chosen]).groupby(terms[chosen]).min()
+    out["best_rank"] = best.reindex(out["_code"]).to_numpy(dtype=np.int64) if len(out) else np.zeros(0, np.int64)
+    return out.drop(columns="_code")
 
 
 def term_ranking(c: Corpus, flt: Filter, method: str = "tfidf", limit: int = 50) -> pd.DataFrame:
@@ -408,7 +315,7 @@ class KwicTotals:
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals]:
-    ids = _sel(_c, flt)
+    ids = mask_for(_c, flt)
     n = len(term)
     totals = _c.sql(
         f"""SELECT coalesce(sum((length(text) - length(replace(text, ?, ''))) // {n}), 0) AS mentions,
@@ -455,7 +362,10 @@ def wordcloud_png(weights: tuple[tuple[str, float], ...], width: int = 800, heig
 
     from dashboard.wordcloud_render import render_wordcloud
 
-    img = render_wordcloud(dict(weights), width=width, height=height, max_font_size=int(height * 0.28))
+    # laid out on a half-size grid and drawn at full size (wordcloud's `scale`): the
+    # placement search is what costs, and it is four times cheaper on half the pixels
+    img = render_wordcloud(dict(weights), width=width // 2, height=height // 2, scale=2,
+                           max_font_size=int(height * 0.14))
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
@@ -473,22 +383,40 @@ def cloud_weights(df: pd.DataFrame, n: int = 100) -> tuple[tuple[str, float], ..
 
 def _themes_for(c: Corpus, flt: Filter) -> pd.DataFrame:
     """Themed paragraphs of the selected reports; with a speaker filter, that speaker's own paragraphs."""
-    if not flt.active:
+    mask = mask_for(c, flt)
+    if mask is None:
         return c.themes
-    t = c.themes[c.themes["report_id"].isin(set(ids_for(c, flt)))]
+    t = c.themes[mask[c.themes["rix"].to_numpy()]]
     return t[t["speaker"] == flt.speaker] if flt.speaker else t
 
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_mix(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
-    from analysis.compare import theme_shares
-
     t = _themes_for(_c, flt)
     if t.empty:
         return pd.DataFrame(columns=["theme", "n_paragraphs", "n_reports", "score", "share"])
-    g = t.groupby("theme").agg(n_paragraphs=("paragraph_no", "size"), n_reports=("report_id", "nunique"), score=("score", "sum"))
-    g["share"] = theme_shares(t, t["report_id"].unique()).reindex(g.index).fillna(0.0)
-    return g.reset_index().sort_values(["share", "theme"], ascending=[False, True], ignore_index=True)
+    return theme_mix_table(t)
+
+
+def theme_mix_table(t: pd.DataFrame) -> pd.DataFrame:
+    """Per theme of the themed paragraphs `t` (sorted by report and paragraph): paragraphs,
+    reports, summed score and share. The share is `analysis.compare.theme_shares` (each
+    paragraph counts once, split across its themes by score), done in numpy because it
+    runs on every click over up to a few hundred thousand rows."""
+    rix, para = t["rix"].to_numpy(), t["paragraph_no"].to_numpy()
+    score = t["score"].to_numpy(dtype=np.float64)
+    codes, themes = pd.factorize(t["theme"], sort=True)
+    new_para = np.ones(len(t), dtype=bool)
+    new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
+    starts = np.flatnonzero(new_para)
+    para_total = np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(t))))
+    mass = np.bincount(codes, weights=score / para_total, minlength=len(themes))
+    n_reports = np.bincount(np.unique(codes.astype(np.int64) * (int(rix.max()) + 1) + rix) // (int(rix.max()) + 1),
+                            minlength=len(themes))
+    out = pd.DataFrame({"theme": themes, "n_paragraphs": np.bincount(codes, minlength=len(themes)),
+                        "n_reports": n_reports, "score": np.bincount(codes, weights=score, minlength=len(themes)),
+                        "share": mass / mass.sum()})
+    return out.sort_values(["share", "theme"], ascending=[False, True], ignore_index=True)
 
 
 def theme_mix(c: Corpus, flt: Filter) -> pd.DataFrame:
@@ -525,19 +453,39 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
     t = t[t["theme"] == theme].sort_values(["score", "report_id", "paragraph_no"], ascending=[False, True, True]).head(limit)
     if t.empty:
         return pd.DataFrame(columns=["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"])
-    keys = pa.table({"report_id": t["report_id"].astype(str).tolist(), "paragraph_no": t["paragraph_no"].astype("int64").tolist()})
-    cur = _c.db.cursor()
-    try:
-        cur.register("_keys", keys)
-        texts = cur.execute(
-            "SELECT p.report_id, p.paragraph_no, p.text FROM paragraphs p JOIN _keys k USING (report_id, paragraph_no)"
-        ).df()
-    finally:
-        cur.close()
+    texts = _paragraph_rows(_c, t[["report_id", "paragraph_no"]], with_evidence=theme)
     out = t.merge(texts, on=["report_id", "paragraph_no"], how="left")
     out = out.join(_c.reports.set_index("report_id")[["title", "date"]], on="report_id")
-    out["evidence"] = out["evidence"].map(lambda e: [str(x) for x in e] if e is not None else [])
+    out["evidence"] = out["evidence"].map(_as_list)
     return out[["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"]].reset_index(drop=True)
+
+
+def _as_list(values: Any) -> list[str]:
+    try:
+        return [str(x) for x in values] if values is not None else []
+    except TypeError:  # NaN for a paragraph without stored evidence
+        return []
+
+
+def _paragraph_rows(c: Corpus, keys: pd.DataFrame, with_evidence: str | None = None) -> pd.DataFrame:
+    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the store;
+    with `with_evidence`, that theme's matched terms as well."""
+    import pyarrow as pa
+
+    cur = c.text_db.cursor()
+    try:
+        cur.register("_keys", pa.table({"report_id": keys["report_id"].astype(str).tolist(),
+                                        "paragraph_no": keys["paragraph_no"].astype("int64").tolist()}))
+        sel = "SELECT p.report_id, p.paragraph_no, p.text FROM paragraphs p SEMI JOIN _keys k USING (report_id, paragraph_no)"
+        texts = cur.execute(sel).df()
+        if with_evidence is not None:
+            ev = cur.execute(
+                "SELECT e.report_id, e.paragraph_no, e.evidence FROM evidence e SEMI JOIN _keys k USING (report_id, paragraph_no) "
+                "WHERE e.theme = ?", [with_evidence]).df()
+            texts = texts.merge(ev, on=["report_id", "paragraph_no"], how="left")
+        return texts
+    finally:
+        cur.close()
 
 
 def theme_evidence(c: Corpus, flt: Filter, theme: str, limit: int = 30) -> pd.DataFrame:
@@ -550,23 +498,28 @@ def theme_evidence(c: Corpus, flt: Filter, theme: str, limit: int = 30) -> pd.Da
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _benchmark_edges(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
+    from collections import Counter
+
     b = _c.benchmarks
-    if flt.active:
-        b = b[b["report_id"].isin(set(ids_for(_c, flt)))]
-    b = b[(b["district"].astype(str).str.len() > 0) & (b["benchmark"].astype(str).str.len() > 0)]
-    if b.empty:
+    mask = mask_for(_c, flt)
+    if mask is not None:
+        rix = _c.benchmark_rix
+        b = b[(rix >= 0) & mask[rix]]
+    # a few thousand rows at most: plain loops beat pandas' per-group machinery here
+    edges: dict[tuple[str, str], list] = {}
+    for rid, d, m, n, themes in zip(b["report_id"], b["district"], b["benchmark"], b["n_mentions"], b["themes"]):
+        if not d or not m or not isinstance(d, str) or not isinstance(m, str):
+            continue
+        e = edges.setdefault((d, m), [set(), 0, Counter()])
+        e[0].add(rid)
+        e[1] += int(n)
+        e[2].update(themes if themes is not None else ())
+    if not edges:
         return pd.DataFrame(columns=["district", "benchmark", "n_reports", "n_mentions", "themes"])
-
-    def top_themes(s: pd.Series) -> str:
-        from collections import Counter
-
-        cnt: Counter[str] = Counter(t for arr in s for t in (arr if arr is not None else []))
-        return "、".join(t for t, _ in cnt.most_common(3))
-
-    g = b.groupby(["district", "benchmark"]).agg(
-        n_reports=("report_id", "nunique"), n_mentions=("n_mentions", "sum"), themes=("themes", top_themes)
-    )
-    return g.reset_index().sort_values(["n_reports", "n_mentions"], ascending=False, ignore_index=True)
+    # Counter.most_common keeps first-named order among equal counts
+    rows = [(d, m, len(r), n, "、".join(t for t, _ in cnt.most_common(3))) for (d, m), (r, n, cnt) in sorted(edges.items())]
+    out = pd.DataFrame(rows, columns=["district", "benchmark", "n_reports", "n_mentions", "themes"])
+    return out.sort_values(["n_reports", "n_mentions"], ascending=False, ignore_index=True)
 
 
 def benchmark_edges(c: Corpus, flt: Filter) -> pd.DataFrame:
@@ -580,27 +533,33 @@ TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline"
                   "sentence", "span", "value_normalised", "unit_normalised", "title", "date", "report_id", "paragraph_no"]
 
 
-def _targets_view(c: Corpus) -> pd.DataFrame:
-    """All targets with their report's title and date and a comparable-unit key, built once per corpus."""
-    view = getattr(c, "_targets_view_cache", None)
-    if view is None:
-        t = c.targets.join(c.reports.set_index("report_id")[["title", "date"]], on="report_id")
-        norm = t["unit_normalised"].fillna("").astype(str).str.strip()
-        t["cmp_unit"] = norm.where(norm.str.len() > 0, t["unit"].fillna("").astype(str).str.strip())
-        view = t[TARGET_COLUMNS + ["cmp_unit"]].reset_index(drop=True)
-        c._targets_view_cache = view
-    return view
+def _targets_view(t: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """All targets with their report's title, date and position, a label for the kind
+    and a comparable-unit key (made once per corpus)."""
+    info = reports[["report_id", "title", "date"]].assign(rix=np.arange(len(reports)))
+    t = t.join(info.set_index("report_id"), on="report_id")
+    norm = t["unit_normalised"].fillna("").astype(str).str.strip()
+    t["cmp_unit"] = norm.where(norm.str.len() > 0, t["unit"].fillna("").astype(str).str.strip())
+    t["kind_label"] = t["kind"].map(KIND_LABELS).fillna(t["kind"])
+    t["rix"] = t["rix"].fillna(-1).astype(np.int64)
+    return t[TARGET_COLUMNS + ["cmp_unit", "kind_label", "rix"]].reset_index(drop=True)
+
+
+def all_targets(c: Corpus) -> pd.DataFrame:
+    return c.targets_frame(lambda t: _targets_view(t, c.reports))
 
 
 def targets(c: Corpus, flt: Filter) -> pd.DataFrame:
     """Quantities of the selected reports (a speaker filter keeps that speaker's own).
 
     Not cached with st.cache_data on purpose: the frame can be large and a cache hit
-    would copy it; filtering the per-corpus view by a set of ids takes milliseconds.
+    would copy it; selecting rows of the per-corpus view by a mask takes milliseconds.
     """
-    t = _targets_view(c)
-    if flt.active:
-        t = t[t["report_id"].isin(set(ids_for(c, flt)))]
+    t = all_targets(c)
+    mask = mask_for(c, flt)
+    if mask is not None:
+        rix = t["rix"].to_numpy()
+        t = t[(rix >= 0) & mask[rix]]
         if flt.speaker:
             t = t[t["speaker"] == flt.speaker]
     return t
@@ -654,13 +613,21 @@ def group_filter(flt: Filter, by: str, who: str) -> Filter:
     return flt.replace(**{by: who})
 
 
+def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:
+    """Occurrences of every vocabulary term in one comparison group (a speaker's own words
+    when by='speaker')."""
+    tt = c.terms()
+    mask = c.mask(group_filter(flt, by, who))
+    if by == "speaker":
+        return tt.by_speaker.totals(tt.speaker_rows(mask, who), len(tt.vocab))[0]
+    return tt.by_report.totals(mask, len(tt.vocab))[0]
+
+
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _group_terms(_c: Corpus, key: str, flt: Filter, by: str, who: str) -> pd.DataFrame:
-    g = group_filter(flt, by, who)
-    ids = _ids(_c, key, g)
-    if by == "speaker":
-        return _c.sql('SELECT term, sum("count") AS count FROM term_counts WHERE {ids} AND speaker = ? GROUP BY term', ids, [who])
-    return _c.sql('SELECT term, sum("count") AS count FROM term_counts WHERE {ids} GROUP BY term', ids)
+    counts = _group_vector(_c, flt, by, who)
+    present = np.flatnonzero(counts > 0)
+    return pd.DataFrame({"term": _c.terms().vocab[present], "count": counts[present].astype(np.int64)})
 
 
 def group_terms(c: Corpus, flt: Filter, by: str, who: str) -> pd.DataFrame:
@@ -668,30 +635,26 @@ def group_terms(c: Corpus, flt: Filter, by: str, who: str) -> pd.DataFrame:
     return _group_terms(c, c.key, flt, by, who)
 
 
-@st.cache_data(max_entries=8, ttl=TTL, show_spinner=False)
-def _corpus_term_totals(_c: Corpus, key: str) -> pd.DataFrame:
-    return _c.sql('SELECT term, sum("count") AS count FROM term_counts GROUP BY term')
+@st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)
+def _corpus_term_totals(_c: Corpus, key: str) -> np.ndarray:
+    return _c.terms().by_report.totals(None)[0]
 
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _distinctive(_c: Corpus, key: str, flt: Filter, by: str, mine: str, others: tuple[str, ...], top: int) -> pd.DataFrame:
-    from analysis.compare import compare_groups
+    from analysis.compare import log_odds_dirichlet, top_sides
 
-    a = group_terms(_c, flt, by, mine)
-    b = pd.concat([group_terms(_c, flt, by, o) for o in others], ignore_index=True)
-    if a.empty or b.empty:
+    a = _group_vector(_c, flt, by, mine)
+    b = sum((_group_vector(_c, flt, by, o) for o in others), np.zeros_like(a))
+    if not a.any() or not b.any():
         return pd.DataFrame(columns=["term", "count_a", "count_b", "delta", "z"])
-    # The prior of compare_groups is the total of the frame it gets: add the rest of the
-    # corpus as a third pseudo-report so the prior is the whole corpus, as intended.
-    rest = _corpus_term_totals(_c, key).set_index("term")["count"]
-    used = pd.concat([a, b]).groupby("term")["count"].sum()
-    rest = rest.sub(used, fill_value=0).clip(lower=0)
-    tc = pd.concat([
-        a.assign(report_id="A"), b.assign(report_id="B"),
-        rest[rest > 0].rename("count").rename_axis("term").reset_index().assign(report_id="REST"),
-    ], ignore_index=True)
-    tc["count"] = tc["count"].astype("int64")
-    res = compare_groups(tc[["report_id", "term", "count"]], ["A"], ["B"], top_k=top)
+    # Prior: the whole corpus's counts (the statistic reads it only on the terms of A or B).
+    present = np.flatnonzero((a > 0) | (b > 0))
+    index = _c.terms().vocab[present]
+    prior = np.maximum(_corpus_term_totals(_c, key)[present], a[present] + b[present])
+    scored = log_odds_dirichlet(pd.Series(a[present], index=index), pd.Series(b[present], index=index),
+                                pd.Series(prior, index=index))
+    res = top_sides(scored, top)
     return res[["term", "count_a", "count_b", "delta", "z"]].reset_index(drop=True)
 
 
@@ -706,12 +669,34 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     paras = _c.sql("SELECT paragraph_no, speaker, text FROM paragraphs WHERE report_id = ? ORDER BY paragraph_no", None, [report_id])
-    kw = _c.sql("SELECT term, weight, rank, method FROM keywords WHERE report_id = ? ORDER BY method, rank", None, [report_id])
-    th = _c.themes[_c.themes["report_id"] == report_id][["paragraph_no", "theme", "score", "evidence"]].copy()
-    th["evidence"] = th["evidence"].map(lambda e: [str(x) for x in e] if e is not None else [])
-    tg = _c.targets[_c.targets["report_id"] == report_id].reset_index(drop=True)
+    text = _c.sql("SELECT text FROM report_text WHERE report_id = ?", None, [report_id])
+    evidence = _c.sql("SELECT paragraph_no, theme, evidence FROM evidence WHERE report_id = ?", None, [report_id])
+    th = _c.themes[_c.themes["report_id"] == report_id][["paragraph_no", "theme", "score"]]
+    th = th.merge(evidence, on=["paragraph_no", "theme"], how="left")
+    th["evidence"] = th["evidence"].map(_as_list)
+    tg = all_targets(_c)
+    tg = tg[tg["report_id"] == report_id].reset_index(drop=True)
     bm = _c.benchmarks[_c.benchmarks["report_id"] == report_id][["benchmark", "n_mentions", "themes"]].reset_index(drop=True)
-    return {"paragraphs": paras, "keywords": kw, "themes": th.reset_index(drop=True), "targets": tg, "benchmarks": bm}
+    return {"paragraphs": paras, "keywords": _report_keywords(_c, report_id), "themes": th.reset_index(drop=True),
+            "targets": tg, "benchmarks": bm, "text": str(text["text"].iloc[0]) if len(text) else ""}
+
+
+def _report_keywords(c: Corpus, report_id: str) -> pd.DataFrame:
+    """term, weight, rank, method of one report's keywords (both methods), by method and rank."""
+    i = c._by_id.get(report_id)
+    frames = []
+    for method in ("textrank", "tfidf"):
+        w, r = c.keywords.weights[method], c.keywords.ranks[method]
+        if i is None:
+            continue
+        mask = np.zeros(len(c.reports), dtype=bool)
+        mask[int(i)] = True
+        _, terms, weights = w.entries(mask)
+        _, _, ranks = r.entries(mask)
+        frames.append(pd.DataFrame({"term": c.keywords.vocab[terms], "weight": weights, "rank": ranks, "method": method}))
+    if not frames:
+        return pd.DataFrame(columns=["term", "weight", "rank", "method"])
+    return pd.concat(frames, ignore_index=True).sort_values(["method", "rank"], ignore_index=True)
 
 
 def report_parts(c: Corpus, report_id: str) -> dict:

@@ -7,7 +7,7 @@ options and silently drops one that is not there (`?district=不存在区`), so 
 bogus links never raise. Charts filter by click through `set_filter` callbacks,
 which assign the bound widget's session-state value before the next run.
 
-`filtered_report_ids` is the one place that turns a `Filter` into report ids.
+`filtered_mask` is the one place that turns a `Filter` into a selection of reports.
 """
 
 from __future__ import annotations
@@ -105,8 +105,8 @@ def filter_options(reports: pd.DataFrame, report_themes: pd.DataFrame) -> Filter
     )
 
 
-def filtered_report_ids(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> list[str]:
-    """Report ids matching every active filter, in the order of `reports`.
+def filtered_mask(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> np.ndarray:
+    """Which rows of `reports` match every active filter (a boolean array).
 
     - speaker matches the report's byline speaker OR any paragraph speaker
       (`reports.speakers`, a tuple per report), since meeting reports quote several leaders;
@@ -114,16 +114,16 @@ def filtered_report_ids(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter
     - a date range keeps reports whose (possibly partial) date overlaps it: `2019-05`
       is the whole of May; undated reports drop out once a date bound is set.
     """
-    if reports.empty:
-        return []
     mask = np.ones(len(reports), dtype=bool)
+    if reports.empty:
+        return mask
     if flt.district:
-        mask &= (reports["district"] == flt.district).to_numpy()
+        mask &= (reports["district"] == flt.district).to_numpy(dtype=bool, na_value=False)
     if flt.file:
-        mask &= (reports["source_file"] == flt.file).to_numpy()
+        mask &= (reports["source_file"] == flt.file).to_numpy(dtype=bool, na_value=False)
     if flt.speaker:
         who = flt.speaker
-        mask &= reports["speakers"].map(lambda s: who in s if s is not None else False).to_numpy(dtype=bool)
+        mask &= np.fromiter((s is not None and who in s for s in reports["speakers"]), dtype=bool, count=len(reports))
     if flt.theme:
         with_theme = themes.loc[themes["theme"] == flt.theme, "report_id"].unique()
         mask &= reports["report_id"].isin(with_theme).to_numpy()
@@ -131,7 +131,14 @@ def filtered_report_ids(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter
         mask &= (reports["date_hi"] >= pd.Timestamp(flt.date_from)).fillna(False).to_numpy(dtype=bool)
     if flt.date_to is not None:
         mask &= (reports["date_lo"] <= pd.Timestamp(flt.date_to)).fillna(False).to_numpy(dtype=bool)
-    return reports["report_id"].to_numpy()[mask].tolist()
+    return mask
+
+
+def filtered_report_ids(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> list[str]:
+    """Report ids matching every active filter (`filtered_mask`), in the order of `reports`."""
+    if reports.empty:
+        return []
+    return reports["report_id"].to_numpy()[filtered_mask(reports, themes, flt)].tolist()
 
 
 # --- Streamlit side ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -182,14 +183,44 @@ def render_wordcloud(
     )
     params.update(wordcloud_kwargs)
     wc = WordCloud(**params)
-    try:
-        wc.generate_from_frequencies(freqs)
-    except ValueError:
-        # e.g. "Couldn't find space to draw" on tiny canvases.
-        return _message_image(width, height, background, empty_message, font_path)
-    if not wc.layout_:
-        return _message_image(width, height, background, empty_message, font_path)
-    return wc.to_image()
+    with _RENDER_LOCK, _shared_fonts():
+        try:
+            wc.generate_from_frequencies(freqs)
+        except ValueError:
+            # e.g. "Couldn't find space to draw" on tiny canvases.
+            return _message_image(width, height, background, empty_message, font_path)
+        if not wc.layout_:
+            return _message_image(width, height, background, empty_message, font_path)
+        return wc.to_image()
+
+
+_RENDER_LOCK = threading.Lock()
+
+
+class _FontCache:
+    """Stands in for PIL.ImageFont inside wordcloud: wordcloud opens the font file
+    again for every word and size it tries (a 1.8 MB file, ~700 times a cloud);
+    the same (file, size) gives the same font object, so it is opened once."""
+
+    TransposedFont = ImageFont.TransposedFont
+
+    @staticmethod
+    @lru_cache(maxsize=512)
+    def truetype(path: str, size: int) -> ImageFont.FreeTypeFont:
+        return ImageFont.truetype(path, size)
+
+
+class _shared_fonts:
+    """While rendering (under _RENDER_LOCK), wordcloud's ImageFont is the cache above."""
+
+    def __enter__(self) -> None:
+        import wordcloud.wordcloud as wcmod
+
+        self._mod, self._saved = wcmod, wcmod.ImageFont
+        wcmod.ImageFont = _FontCache
+
+    def __exit__(self, *exc: Any) -> None:
+        self._mod.ImageFont = self._saved
 
 
 def wordcloud_png(weights: Mapping[str, float] | None, **kw: Any) -> bytes:

@@ -121,7 +121,7 @@ def render(ctx: Ctx) -> None:
         shown = tg.assign(kind=tg["kind"].map(lambda k: data.KIND_LABELS.get(k, k)))
         ui.plain_table(shown, {"paragraph_no": "段", "indicator": "指标", "value": "数值", "value_max": "上限", "unit": "单位",
                                "hedge": "限定", "deadline": "时限", "kind": "类型", "speaker": "讲话人", "sentence": "句子"})
-    st.download_button("下载全文（.txt）", data=(r["text"] or "").encode("utf-8"), file_name=f"{rid}.txt", mime="text/plain",
+    st.download_button("下载全文（.txt）", data=(parts["text"] or "").encode("utf-8"), file_name=f"{rid}.txt", mime="text/plain",
                        icon=":material/download:", on_click="ignore", key="rd_txt")
 
 

@@ -45,7 +45,7 @@ def render(ctx: Ctx) -> None:
     if chosen_units:
         rows = rows[rows["unit"].isin(chosen_units)]
     rows = rows.reset_index(drop=True)
-    shown = rows.assign(kind_label=rows["kind"].map(lambda k: KINDS.get(k, k)))
+    shown = rows  # kind_label comes with the rows (data.targets)
     per_kind = "，".join(f"{KINDS[k]} {int((rows['kind'] == k).sum())}" for k in KINDS if k in kinds)
     st.caption(f"{len(rows)} 个数值（{per_kind}）。选中一行查看原句。")
     if len(shown) > ui.MAX_TABLE_ROWS:

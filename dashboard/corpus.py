@@ -1,0 +1,376 @@
+"""The dashboard's read-only view of one store (plus a session's uploads). No Streamlit here.
+
+What is held in memory is what every click needs, in the form the click needs it:
+
+- report metadata (no text) as a pandas frame whose row number is the report's
+  position (`rix`); a filter becomes a boolean mask over these rows;
+- themed paragraphs (with their speaker and district; no evidence lists), benchmarks,
+  files: small frames;
+- keywords and term counts as `TermIndex` CSR arrays keyed by position, so a ranking
+  over any selection is a `bincount`. Term counts (18 million rows at 10,000 reports)
+  and targets (1.2 million) are read in a background thread started when the corpus
+  opens: the overview needs neither, so the first page does not wait for them.
+
+What is not held: the text of reports and paragraphs and the themes' evidence lists.
+They stay in the Parquet files and are read through DuckDB by the views that show
+text (one report, the paragraphs behind a theme, keyword in context), so the
+server's memory does not grow with the corpus's text.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from analysis.schema import TABLES
+from analysis.store import Snapshot
+from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
+from dashboard.term_index import StackedIndex, TermIndex, encode
+
+REPORT_META = [c for c in TABLES["reports"].column_names if c != "text"]
+THEME_COLUMNS = ["report_id", "paragraph_no", "theme", "score"]
+SPEAKER_COLUMNS = ["report_id", "paragraph_no", "speaker"]
+TERM_COLUMNS = ["report_id", "speaker", "term", "count"]
+# text the views read on demand: view name -> (stored table, columns)
+TEXT_VIEWS = {
+    "paragraphs": ("paragraphs", ["report_id", "paragraph_no", "speaker", "text"]),
+    "report_text": ("reports", ["report_id", "text"]),
+    "evidence": ("themes", ["report_id", "paragraph_no", "theme", "evidence"]),
+}
+_LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duibiao-load")
+
+
+# --- term and keyword indexes ------------------------------------------------------------------
+
+
+@dataclass
+class TermTables:
+    """Term counts per report (`by_report`, rows = report positions) and per speaker
+    within a report (`by_speaker`, rows = segments: one per report and paragraph
+    speaker), over one vocabulary."""
+
+    vocab: pd.Index
+    by_report: TermIndex | StackedIndex
+    by_speaker: TermIndex | StackedIndex
+    seg_rix: np.ndarray  # report position of each segment
+    seg_speaker: np.ndarray  # code in `speakers` of each segment
+    speakers: pd.Index
+
+    def speaker_rows(self, mask: np.ndarray | None, speaker: str) -> np.ndarray:
+        """Segments of `speaker` in the selected reports."""
+        code = self.speakers.get_indexer([speaker])[0]
+        rows = self.seg_speaker == code
+        return rows & mask[self.seg_rix] if mask is not None else rows
+
+
+@dataclass
+class KeywordTables:
+    vocab: pd.Index
+    weights: dict[str, TermIndex | StackedIndex]  # method -> rows = report positions
+    ranks: dict[str, TermIndex | StackedIndex]
+
+
+def report_positions(ids: pa.ChunkedArray | pa.Array, order: pa.Array) -> np.ndarray:
+    """Position in `order` of each report id (-1 when absent)."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
+    if pa.types.is_dictionary(ids.type):  # look up each distinct id once
+        where = report_positions(ids.dictionary, order)
+        return where[ids.indices.to_numpy(zero_copy_only=False)]
+    pos = pc.fill_null(pc.index_in(ids, value_set=order), -1)
+    return np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _numpy(column: Any, dtype: Any) -> np.ndarray:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def keyword_tables(kw: pa.Table, order: pa.Array, vocab: pd.Index | None = None) -> KeywordTables:
+    rix = report_positions(kw["report_id"], order)
+    terms, vocab = encode(kw["term"], vocab)
+    methods = _numpy(kw["method"], object)
+    weight, rank = _numpy(kw["weight"], np.float64), _numpy(kw["rank"], np.int64)
+    weights, ranks = {}, {}
+    for m in ("tfidf", "textrank"):
+        keep = (methods == m) & (rix >= 0)
+        weights[m] = TermIndex.from_codes(rix[keep], terms[keep], weight[keep], len(order), len(vocab))
+        ranks[m] = TermIndex.from_codes(rix[keep], terms[keep], rank[keep], len(order), len(vocab))
+    return KeywordTables(vocab, weights, ranks)
+
+
+def term_tables(tf: pa.Table, spk: pa.Table, order: pa.Array, vocab: pd.Index | None = None,
+                speakers: pd.Index | None = None) -> TermTables:
+    """From `_tf` rows (report_id, term, count) and the term_counts rows of named
+    speakers (report_id, speaker, term, count; a term's POS variants are summed here)."""
+    rix = report_positions(tf["report_id"], order)
+    terms, vocab = encode(tf["term"], vocab)
+    keep = rix >= 0
+    by_report = TermIndex.from_codes(rix[keep], terms[keep], _numpy(tf["count"], np.int64)[keep], len(order), len(vocab))
+
+    s_rix = report_positions(spk["report_id"], order)
+    s_terms, vocab = encode(spk["term"], vocab)
+    s_codes, speakers = encode(spk["speaker"], speakers)
+    counts = _numpy(spk["count"], np.int64)
+    keep = s_rix >= 0
+    s_rix, s_terms, s_codes, counts = s_rix[keep], s_terms[keep], s_codes[keep], counts[keep]
+    n_spk = len(speakers) + 1
+    seg_keys, seg_of_row = np.unique(s_rix * n_spk + s_codes, return_inverse=True)
+    # one entry per (segment, term): POS variants of a term are one term to a reader
+    cell = seg_of_row.astype(np.int64) * max(1, len(vocab)) + s_terms
+    cells, cell_of_row = np.unique(cell, return_inverse=True)
+    cell_counts = np.bincount(cell_of_row, weights=counts, minlength=len(cells)).astype(np.int64)
+    by_speaker = TermIndex.from_codes(cells // max(1, len(vocab)), (cells % max(1, len(vocab))).astype(np.int32),
+                                      cell_counts, len(seg_keys), len(vocab))
+    return TermTables(vocab, by_report, by_speaker, (seg_keys // n_spk).astype(np.int64),
+                      (seg_keys % n_spk).astype(np.int32), speakers)
+
+
+def _widen(ix: TermIndex, n_terms: int) -> TermIndex:
+    return TermIndex(ix.indptr, ix.terms, ix.values, n_terms)
+
+
+def stack_terms(base: TermTables, extra: TermTables, n_base: int) -> TermTables:
+    """`extra` built on base's vocabularies (extended) for reports after base's `n_base`."""
+    n = len(extra.vocab)
+    return TermTables(
+        extra.vocab,
+        StackedIndex(base.by_report, _widen(extra.by_report, n)),
+        StackedIndex(base.by_speaker, _widen(extra.by_speaker, n)),
+        np.concatenate([base.seg_rix, extra.seg_rix + n_base]),
+        np.concatenate([base.seg_speaker, extra.seg_speaker]),
+        extra.speakers,
+    )
+
+
+def stack_keywords(base: KeywordTables, extra: KeywordTables) -> KeywordTables:
+    n = len(extra.vocab)
+    return KeywordTables(
+        extra.vocab,
+        {m: StackedIndex(base.weights[m], _widen(extra.weights[m], n)) for m in extra.weights},
+        {m: StackedIndex(base.ranks[m], _widen(extra.ranks[m], n)) for m in extra.ranks},
+    )
+
+
+# --- reading the store ---------------------------------------------------------------------------
+
+
+def read_tables(snap: Snapshot) -> dict[str, pa.Table]:
+    """The small tables the corpus holds (text and evidence columns left on disk)."""
+    spk = snap.read("paragraphs", SPEAKER_COLUMNS)
+    return {
+        "reports": snap.read("reports", REPORT_META),
+        "files": snap.read("files"),
+        "benchmarks": snap.read("benchmarks"),
+        "themes": snap.read("themes", THEME_COLUMNS),
+        "speakers": spk.filter(pc.not_equal(spk["speaker"], "")),
+        "keywords": snap.read("keywords"),
+    }
+
+
+def read_coded(snap: Snapshot, name: str, columns: list[str], strings: list[str], keep: Callable | None = None) -> pa.Table:
+    """A table read part by part with its string columns dictionary-encoded as stored
+    (no string is decoded: 18 million term cells stay int32 codes), one dictionary per column."""
+    parts = []
+    for path in snap.part_paths(name):
+        t = pq.ParquetFile(path, read_dictionary=strings).read(columns=columns)
+        parts.append(t.filter(keep(t)) if keep is not None else t)
+    table = pa.concat_tables(parts) if parts else pa.table({c: pa.array([], pa.string()) for c in columns})
+    return table.unify_dictionaries().combine_chunks()
+
+
+def read_terms(snap: Snapshot, order: pa.Array) -> TermTables:
+    tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
+    spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
+                     keep=lambda t: pc.not_equal(t["speaker"], ""))
+    return term_tables(tf, spk, order)
+
+
+def upload_tables(uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> dict[str, pa.Table]:
+    """Every table's rows of the uploaded files, as Arrow tables of the store's schema."""
+    out = {}
+    for name, table in TABLES.items():
+        rows = [r for _, up in uploads for r in _upload_rows(name, up)]
+        out[name] = pa.Table.from_pylist(rows, schema=table.schema) if rows else table.schema.empty_table()
+    return out
+
+
+def _upload_rows(name: str, rows: dict[str, list[dict]]) -> list[dict]:
+    if name == "keywords":
+        return list(rows.get("textrank", [])) + list(rows.get("tfidf", []))
+    return list(rows.get(name, []))
+
+
+def upload_terms(tc: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(`_tf`-like rows, named-speaker rows) from uploaded term_counts rows."""
+    tf = tc.group_by(["report_id", "term"], use_threads=False).aggregate([("count", "sum")]).rename_columns(
+        ["report_id", "term", "count"])
+    spk = tc.filter(pc.not_equal(tc["speaker"], "")).select(TERM_COLUMNS)
+    return tf, spk
+
+
+def text_connection(sources: dict[str, str], extras: dict[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per `TEXT_VIEWS` entry over the stored Parquet
+    (`sources`: stored table -> read_parquet(...)) plus, for uploads, their rows."""
+    db = duckdb.connect(":memory:")
+    db.execute("SET threads TO 2")
+    for view, (table, cols) in TEXT_VIEWS.items():
+        select = ", ".join(cols)
+        q = f"SELECT {select} FROM {sources[table]}"
+        if extras is not None:
+            db.register(f"_up_{table}", extras[table].select(cols))
+            q += f" UNION ALL SELECT {select} FROM _up_{table}"
+        db.execute(f"CREATE VIEW {view} AS {q}")
+    return db
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+class Corpus:
+    """One store (plus uploads), read-only: `from_snapshot` / `with_uploads`; see module doc."""
+
+    def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
+                 text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
+                 terms: Future, targets: Future, uploads: tuple[str, ...] = ()):
+        from dashboard.data import date_bounds, report_label  # plain helpers
+
+        self.key, self.manifest, self.uploads = key, manifest, uploads
+        self.arrow = tables  # kept to stack uploads on
+        self.keywords = keywords
+        self.text_sources, self.text_db = text_sources, text_db
+        self._terms, self._targets = terms, targets
+        self._targets_frame: pd.DataFrame | None = None
+        self._lock = threading.Lock()
+        self.order = tables["reports"]["report_id"].combine_chunks()
+        self.files = tables["files"].to_pandas()
+        self.benchmarks = tables["benchmarks"].to_pandas()
+        self.benchmark_rix = report_positions(tables["benchmarks"]["report_id"], self.order)
+        df = tables["reports"].to_pandas()
+        spk = tables["speakers"].to_pandas()
+        quoted: dict[str, list[str]] = {}
+        for r, s in spk[["report_id", "speaker"]].drop_duplicates().sort_values(["report_id", "speaker"]).itertuples(index=False):
+            quoted.setdefault(r, []).append(s)
+        df["speakers"] = [tuple(dict.fromkeys(([s] if s else []) + quoted.get(r, []))) for r, s in zip(df["report_id"], df["speaker"])]
+        bounds = [date_bounds(d) for d in df["date"]]
+        df["date_lo"] = pd.to_datetime(pd.Series([b[0] for b in bounds], dtype=object), errors="coerce")
+        df["date_hi"] = pd.to_datetime(pd.Series([b[1] for b in bounds], dtype=object), errors="coerce")
+        df["label"] = [report_label(r) for r in df.itertuples()]
+        df["benchmarks_text"] = ["、".join(b) if b is not None else "" for b in df["benchmarks"]]
+        self.reports = df
+        self.themes = self._themes(tables["themes"], spk)
+        self.report_themes = self.themes[["report_id", "theme"]].drop_duplicates(ignore_index=True)
+        self.options: FilterOptions = filter_options(self.reports, self.report_themes)
+        self._by_id = pd.Series(np.arange(len(df)), index=df["report_id"])
+        self.labels: dict[str, str] = dict(zip(df["report_id"].tolist(), df["label"].tolist()))
+
+    def _themes(self, themes: pa.Table, speakers: pd.DataFrame) -> pd.DataFrame:
+        """Themed paragraphs with the paragraph's speaker and the report's district and position."""
+        t = themes.to_pandas()
+        rix = report_positions(themes["report_id"], self.order)
+        t["rix"] = rix
+        key = pd.MultiIndex.from_arrays([t["report_id"], t["paragraph_no"]])
+        spk = speakers.set_index(["report_id", "paragraph_no"])["speaker"]
+        t["speaker"] = spk.reindex(key).fillna("").to_numpy() if len(spk) else ""
+        t["district"] = self.reports["district"].fillna("").to_numpy()[rix]
+        t = t.sort_values(["report_id", "paragraph_no", "score"], ascending=[True, True, False], kind="stable")
+        return t.reset_index(drop=True)
+
+    # -- construction --
+
+    @classmethod
+    def from_snapshot(cls, snap: Snapshot) -> "Corpus":
+        tables = read_tables(snap)
+        order = tables["reports"]["report_id"].combine_chunks()
+        keywords = keyword_tables(tables.pop("keywords"), order)
+        sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
+        terms = _LOADER.submit(read_terms, snap, order)
+        targets = _LOADER.submit(snap.read, "targets")
+        return cls(_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets)
+
+    @classmethod
+    def with_uploads(cls, base: "Corpus", uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> "Corpus":
+        """`base` (the store's corpus) plus the rows of uploaded files ((content hash, rows), ...).
+        Shares base's arrays; only the uploads' rows are new."""
+        extra = upload_tables(uploads)
+        spk = extra["paragraphs"].select(SPEAKER_COLUMNS)
+        added = {
+            "reports": extra["reports"].select(REPORT_META), "files": extra["files"], "benchmarks": extra["benchmarks"],
+            "themes": extra["themes"].select(THEME_COLUMNS), "speakers": spk.filter(pc.not_equal(spk["speaker"], "")),
+        }
+        tables = {name: pa.concat_tables([base.arrow[name], t.cast(base.arrow[name].schema)]) for name, t in added.items()}
+        up_order = added["reports"]["report_id"].combine_chunks()
+        n_base = len(base.order)
+        keywords = stack_keywords(base.keywords, keyword_tables(extra["keywords"], up_order, base.keywords.vocab))
+
+        def terms() -> TermTables:
+            b = base.terms()
+            tf, s = upload_terms(extra["term_counts"])
+            return stack_terms(b, term_tables(tf, s, up_order, b.vocab, b.speakers), n_base)
+
+        hashes = tuple(h for h, _ in uploads)
+        key = base.key + "|uploads:" + ",".join(h[:12] for h in hashes)
+        db = text_connection(base.text_sources, extra)
+        return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
+                   _LOADER.submit(terms), _LOADER.submit(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
+                   hashes)
+
+    # -- lazily loaded parts --
+
+    def terms(self) -> TermTables:
+        """Term counts (waits for the background read on first use)."""
+        return self._terms.result()
+
+    def targets_arrow(self) -> pa.Table:
+        return self._targets.result()
+
+    def targets_frame(self, build: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+        """All targets as one frame, made once per corpus by `build` (from the stored rows)."""
+        with self._lock:
+            if self._targets_frame is None:
+                self._targets_frame = build(self.targets_arrow().to_pandas())
+            return self._targets_frame
+
+    # -- queries --
+
+    def mask(self, flt: Filter) -> np.ndarray | None:
+        """Selected reports as a boolean mask over `reports` (None: every report)."""
+        return filtered_mask(self.reports, self.report_themes, flt) if flt.active else None
+
+    def sql(self, query: str, mask: np.ndarray | None = None, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run `query` over the text views on a private cursor; `{ids}` in the query is the
+        selection (`report_id IN (...)`, or TRUE when `mask` is None)."""
+        cur = self.text_db.cursor()
+        try:
+            if mask is None:
+                q = query.replace("{ids}", "TRUE")
+            else:
+                cur.register("_ids", pa.table({"report_id": self.order.filter(pa.array(mask))}))
+                q = query.replace("{ids}", "report_id IN (SELECT report_id FROM _ids)")
+            return cur.execute(q, list(params or [])).df()
+        finally:
+            cur.close()
+
+    def report(self, report_id: str) -> pd.Series | None:
+        i = self._by_id.get(report_id)
+        return None if i is None else self.reports.iloc[int(i)]
+
+    def has_report(self, report_id: str | None) -> bool:
+        return bool(report_id) and report_id in self._by_id.index
+
+    @property
+    def skipped_files(self) -> pd.DataFrame:
+        return self.files[self.files["status"] != "ok"][["source_file", "status", "message"]]
+
+
+def _key(snap: Snapshot) -> str:
+    m = snap.manifest
+    return f"{snap.path}|{m.get('built_at', '')}|{m.get('fingerprint', '')}|{m.get('n_reports', '')}"
