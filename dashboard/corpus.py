@@ -226,8 +226,12 @@ def text_connection(sources: dict[str, str], extras: dict[str, pa.Table] | None 
         select = ", ".join(cols)
         q = f"SELECT {select} FROM {sources[table]}"
         if extras is not None:
-            db.register(f"_up_{table}", extras[table].select(cols))
-            q += f" UNION ALL SELECT {select} FROM _up_{table}"
+            # a real table (a copy of the uploads' few rows): a registered Arrow object
+            # would be visible to this connection only, not to the per-query cursors
+            db.register("_arrow", extras[table].select(cols))
+            db.execute(f"CREATE TABLE _up_{view} AS SELECT * FROM _arrow")
+            db.unregister("_arrow")
+            q += f" UNION ALL SELECT {select} FROM _up_{view}"
         db.execute(f"CREATE VIEW {view} AS {q}")
     return db
 

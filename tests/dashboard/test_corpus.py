@@ -1,0 +1,180 @@
+"""The dashboard's queries against straightforward pandas over the stored tables.
+
+The corpus answers from CSR arrays, masks and DuckDB views over Parquet; these
+tests recompute each answer the plain way (groupby over the whole stored table)
+on a store built from seeds/, with and without filters, and with an upload.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from analysis.compare import compare_groups, theme_shares
+from analysis.store import open_snapshot
+from dashboard import data
+from dashboard.corpus import Corpus
+from dashboard.filters import Filter
+
+ROOT = Path(__file__).resolve().parents[2]
+logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime" notes from st.cache_*
+
+UPLOAD = (
+    "对标先进 加快发展\n\n测试区发展改革局局长 张三\n\n"
+    "到潍坊高新区对标学习，收获很大。全年力争新增税收5亿元，确保完成招商引资项目10个。\n\n"
+    "我们将以科技创新为引领，加快产业转型升级，培育独角兽企业。\n"
+).encode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    from analysis.build import build
+
+    out = tmp_path_factory.mktemp("corpus") / "store"
+    build([ROOT / "seeds"], out, workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(store) -> Corpus:
+    return Corpus.from_snapshot(open_snapshot(store))
+
+
+@pytest.fixture(scope="module")
+def stored(store) -> dict[str, pd.DataFrame]:
+    names = ("reports", "paragraphs", "term_counts", "keywords", "themes", "targets")
+    return {n: pq.read_table(store / f"{n}.parquet").to_pandas() for n in names}
+
+
+def _filters(c: Corpus) -> list[Filter]:
+    return [Filter(), Filter(district=c.options.districts[0]), Filter(district=c.options.districts[-1]),
+            Filter(speaker=c.options.speakers[0]), Filter(theme=c.options.themes[0])]
+
+
+def _ranked(df: pd.DataFrame, limit: int) -> pd.DataFrame:
+    df = df.assign(_w=df["weight"].round(9)).sort_values(["_w", "term"], ascending=[False, True], kind="stable")
+    return df.drop(columns="_w").head(limit).reset_index(drop=True)
+
+
+def test_the_seed_store_has_what_the_comparisons_need(corpus):
+    assert len(corpus.options.districts) >= 2 and len(corpus.options.speakers) >= 3
+    assert corpus.terms().by_speaker.n_rows > 0  # quoted speakers exist (002 quotes 毕志伟)
+
+
+@pytest.mark.parametrize("method", ["count", "tfidf", "textrank"])
+def test_term_ranking_equals_a_groupby_over_the_stored_rows(corpus, stored, method):
+    for flt in _filters(corpus):
+        ids = set(data.ids_for(corpus, flt))
+        got = data.term_ranking(corpus, flt, method, limit=60)
+        if method == "count":
+            tc = stored["term_counts"][stored["term_counts"]["report_id"].isin(ids)]
+            if flt.speaker:
+                tc = tc[tc["speaker"] == flt.speaker]
+            want = tc.groupby("term").agg(weight=("count", "sum"), n_reports=("report_id", "nunique")).reset_index()
+            want["weight"] = want["weight"].astype(float)
+        else:
+            kw = stored["keywords"][(stored["keywords"]["method"] == method) & stored["keywords"]["report_id"].isin(ids)]
+            want = kw.groupby("term").agg(weight=("weight", "sum"), n_reports=("report_id", "size"),
+                                          best_rank=("rank", "min")).reset_index()
+        want = _ranked(want, 60)
+        assert len(got) == len(want) > 0, flt
+        pd.testing.assert_frame_equal(got, want[got.columns], check_dtype=False, rtol=1e-9, obj=str(flt))
+
+
+def test_group_terms_and_distinctive_terms_match_compare_groups(corpus, stored):
+    a, b = corpus.options.districts[:2]
+    tc = stored["term_counts"]
+    for who in (a, b):
+        ids = set(data.ids_for(corpus, Filter(district=who)))
+        want = tc[tc["report_id"].isin(ids)].groupby("term")["count"].sum()
+        got = data.group_terms(corpus, Filter(), "district", who).set_index("term")["count"]
+        pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_dtype=False, check_index_type=False)
+    ids_a, ids_b = data.ids_for(corpus, Filter(district=a)), data.ids_for(corpus, Filter(district=b))
+    want = compare_groups(tc, ids_a, ids_b, top_k=15)[["term", "count_a", "count_b", "delta", "z"]]
+    got = data.distinctive_terms(corpus, Filter(), "district", a, [b], top=15)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)
+
+
+def test_speaker_group_counts_only_that_speakers_words(corpus, stored):
+    who = corpus.options.speakers[0]
+    tc = stored["term_counts"]
+    want = tc[tc["speaker"] == who].groupby("term")["count"].sum()
+    got = data.group_terms(corpus, Filter(), "speaker", who).set_index("term")["count"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_dtype=False, check_index_type=False)
+
+
+def test_theme_mix_shares_are_theme_shares(corpus, stored):
+    for flt in _filters(corpus):
+        mix = data.theme_mix(corpus, flt)
+        if mix.empty:
+            continue
+        themes = data._themes_for(corpus, flt)
+        want = theme_shares(themes, themes["report_id"].unique())
+        got = mix.set_index("theme")["share"]
+        pd.testing.assert_series_equal(got.sort_index(), want[want > 0].reindex(got.index).sort_index(),
+                                       check_names=False, rtol=1e-12)
+        assert mix["n_paragraphs"].sum() == len(themes)
+        assert abs(mix["share"].sum() - 1) < 1e-12
+
+
+def test_targets_follow_the_filter(corpus, stored):
+    for flt in _filters(corpus):
+        ids = set(data.ids_for(corpus, flt))
+        want = stored["targets"][stored["targets"]["report_id"].isin(ids)]
+        if flt.speaker:
+            want = want[want["speaker"] == flt.speaker]
+        got = data.targets(corpus, flt)
+        assert sorted(zip(got["report_id"], got["span"])) == sorted(zip(want["report_id"], want["span"])), flt
+        assert set(got["kind_label"]) <= set(data.KIND_LABELS.values())
+
+
+def test_one_report_is_read_back_from_the_store(corpus, stored):
+    rid = stored["reports"]["report_id"].iloc[1]
+    parts = data.report_parts(corpus, rid)
+    assert parts["text"] == stored["reports"].set_index("report_id").loc[rid, "text"]
+    paras = stored["paragraphs"][stored["paragraphs"]["report_id"] == rid]
+    assert parts["paragraphs"]["text"].tolist() == paras.sort_values("paragraph_no")["text"].tolist()
+    th = stored["themes"][stored["themes"]["report_id"] == rid]
+    want = {(int(p), t): list(e) for p, t, e in zip(th["paragraph_no"], th["theme"], th["evidence"])}
+    assert {(int(p), t): e for p, t, e in zip(parts["themes"]["paragraph_no"], parts["themes"]["theme"],
+                                               parts["themes"]["evidence"])} == want
+    kw = stored["keywords"][stored["keywords"]["report_id"] == rid]
+    assert sorted(zip(parts["keywords"]["method"], parts["keywords"]["term"])) == sorted(zip(kw["method"], kw["term"]))
+
+
+def test_kwic_counts_every_occurrence_in_the_selection(corpus, stored):
+    term = "高新区"
+    hits, totals = data.kwic(corpus, Filter(), term)
+    text = stored["paragraphs"]["text"]
+    assert totals.mentions == int(text.str.count(term).sum())
+    assert totals.paragraphs == int(text.str.contains(term, regex=False).sum())
+    assert all(term in s for s in hits["sentence"])
+
+
+def test_uploads_stack_on_the_store(corpus, stored):
+    from analysis.pipeline import analyse_file
+
+    rows = analyse_file(UPLOAD, data.UPLOAD_PREFIX + "新报告.txt", data._resources.__wrapped__(), content_hash="f" * 64)
+    up = Corpus.with_uploads(corpus, [("f" * 64, rows)])
+    n_new = len(rows["reports"])
+    assert n_new >= 1 and len(up.reports) == len(corpus.reports) + n_new
+    assert len(corpus.reports) == len(stored["reports"])  # the store's corpus is not changed
+    rid = rows["reports"][0]["report_id"]
+    only = Filter(file=data.UPLOAD_PREFIX + "新报告.txt")
+    counts = data.term_ranking(up, only, "count", limit=500).set_index("term")["weight"]
+    want = pd.DataFrame(rows["term_counts"]).groupby("term")["count"].sum().astype(float)
+    pd.testing.assert_series_equal(counts.sort_index(), want.sort_index(), check_names=False, check_index_type=False)
+    everything = data.term_ranking(up, Filter(), "count", limit=100_000).set_index("term")["weight"]
+    base = data.term_ranking(corpus, Filter(), "count", limit=100_000).set_index("term")["weight"]
+    for term in ("独角兽企业", "项目"):  # new to the store, and in both
+        assert everything.get(term, 0) == base.get(term, 0) + want.get(term, 0) > 0
+    hits, totals = data.kwic(up, only, "独角兽")
+    assert totals.reports == 1 and hits["report_id"].tolist() == [rid]
+    parts = data.report_parts(up, rid)
+    assert "独角兽" in parts["text"] and len(parts["paragraphs"]) == len(rows["paragraphs"])
+    assert (data.targets(up, only)["report_id"] == rid).all()
