@@ -10,6 +10,7 @@ Measures, in this process (AppTest runs the script in a thread, like a server se
 - reruns after a filter change: the sidebar district and theme boxes set to `--reruns`
   different values one after another (median and p95);
 - the district comparison page: opened, then districts A/B changed `--reruns` times;
+- the keywords, themes, targets and reader pages: opened, then the district changed;
 - memory: RSS of this process before the first render, after it (the shared caches:
   the corpus loaded once per server process), and the growth per additional session
   (each opening a page and changing a filter), averaged over five sessions.
@@ -110,6 +111,20 @@ def bench(store: Path, reruns: int) -> dict:
     out["compare_rerun"] = summary(times)
     print(f"district comparison: open {out['compare_open_s']:.2f} s, rerun median {out['compare_rerun']['median_s']:.3f} s, "
           f"p95 {out['compare_rerun']['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
+
+    # the other pages: open each, then change the sidebar district (their own first clicks
+    # include reading text through DuckDB, e.g. keyword in context)
+    out["page_filter_rerun"] = {}
+    for page in ("keywords", "themes", "targets", "reader"):
+        s = new_session(page)
+        opened = timed_run(s)
+        times = []
+        for value in choices(s.sidebar.selectbox(key="district"), max(4, reruns // 2)):
+            s.sidebar.selectbox(key="district").set_value(value)
+            times.append(timed_run(s))
+        out["page_filter_rerun"][page] = {"open_s": opened, **summary(times)}
+        print(f"{page}: open {opened:.2f} s, filter change rerun median {statistics.median(times):.3f} s, "
+              f"p95 {summary(times)['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
 
     base = rss_mb()
     sessions = []

@@ -4,14 +4,14 @@ What is held in memory is what every click needs, in the form the click needs it
 
 - report metadata (no text) as a pandas frame whose row number is the report's
   position (`rix`); a filter becomes a boolean mask over these rows;
-- themed paragraphs (with their speaker and district; no evidence lists), benchmarks,
-  files: small frames;
+- themed paragraphs (with their speaker and district) as a frame, their evidence
+  lists as one Arrow column; benchmarks and files: small frames;
 - keywords and term counts as `TermIndex` CSR arrays keyed by position, so a ranking
   over any selection is a `bincount`. Term counts (18 million rows at 10,000 reports)
   and targets (1.2 million) are read in a background thread started when the corpus
   opens: the overview needs neither, so the first page does not wait for them.
 
-What is not held: the text of reports and paragraphs and the themes' evidence lists.
+What is not held: the text of reports and paragraphs.
 They stay in the Parquet files and are read through DuckDB by the views that show
 text (one report, the paragraphs behind a theme, keyword in context), so the
 server's memory does not grow with the corpus's text.
@@ -44,7 +44,6 @@ TERM_COLUMNS = ["report_id", "speaker", "term", "count"]
 TEXT_VIEWS = {
     "paragraphs": ("paragraphs", ["report_id", "paragraph_no", "speaker", "text"]),
     "report_text": ("reports", ["report_id", "text"]),
-    "evidence": ("themes", ["report_id", "paragraph_no", "theme", "evidence"]),
 }
 _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duibiao-load")
 
@@ -54,7 +53,8 @@ _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duibiao-load")
 
 @dataclass
 class TermTables:
-    """Term counts per report (`by_report`, rows = report positions) and per speaker
+    """Term counts (int32: a term said 2 billion times in one report is not a worry) per
+    report (`by_report`, rows = report positions) and per speaker
     within a report (`by_speaker`, rows = segments: one per report and paragraph
     speaker), over one vocabulary."""
 
@@ -98,7 +98,7 @@ def keyword_tables(kw: pa.Table, order: pa.Array, vocab: pd.Index | None = None)
     rix = report_positions(kw["report_id"], order)
     terms, vocab = encode(kw["term"], vocab)
     methods = _numpy(kw["method"], object)
-    weight, rank = _numpy(kw["weight"], np.float64), _numpy(kw["rank"], np.int64)
+    weight, rank = _numpy(kw["weight"], np.float64), _numpy(kw["rank"], np.int32)
     weights, ranks = {}, {}
     for m in ("tfidf", "textrank"):
         keep = (methods == m) & (rix >= 0)
@@ -114,7 +114,7 @@ def term_tables(tf: pa.Table, spk: pa.Table, order: pa.Array, vocab: pd.Index | 
     rix = report_positions(tf["report_id"], order)
     terms, vocab = encode(tf["term"], vocab)
     keep = rix >= 0
-    by_report = TermIndex.from_codes(rix[keep], terms[keep], _numpy(tf["count"], np.int64)[keep], len(order), len(vocab))
+    by_report = TermIndex.from_codes(rix[keep], terms[keep], _numpy(tf["count"], np.int32)[keep], len(order), len(vocab))
 
     s_rix = report_positions(spk["report_id"], order)
     s_terms, vocab = encode(spk["term"], vocab)
@@ -127,7 +127,7 @@ def term_tables(tf: pa.Table, spk: pa.Table, order: pa.Array, vocab: pd.Index | 
     # one entry per (segment, term): POS variants of a term are one term to a reader
     cell = seg_of_row.astype(np.int64) * max(1, len(vocab)) + s_terms
     cells, cell_of_row = np.unique(cell, return_inverse=True)
-    cell_counts = np.bincount(cell_of_row, weights=counts, minlength=len(cells)).astype(np.int64)
+    cell_counts = np.bincount(cell_of_row, weights=counts, minlength=len(cells)).astype(np.int32)
     by_speaker = TermIndex.from_codes(cells // max(1, len(vocab)), (cells % max(1, len(vocab))).astype(np.int32),
                                       cell_counts, len(seg_keys), len(vocab))
     return TermTables(vocab, by_report, by_speaker, (seg_keys // n_spk).astype(np.int64),
@@ -164,13 +164,13 @@ def stack_keywords(base: KeywordTables, extra: KeywordTables) -> KeywordTables:
 
 
 def read_tables(snap: Snapshot) -> dict[str, pa.Table]:
-    """The small tables the corpus holds (text and evidence columns left on disk)."""
+    """The small tables the corpus holds (text columns left on disk)."""
     spk = snap.read("paragraphs", SPEAKER_COLUMNS)
     return {
         "reports": snap.read("reports", REPORT_META),
         "files": snap.read("files"),
         "benchmarks": snap.read("benchmarks"),
-        "themes": snap.read("themes", THEME_COLUMNS),
+        "themes": snap.read("themes", THEME_COLUMNS + ["evidence"]),
         "speakers": spk.filter(pc.not_equal(spk["speaker"], "")),
         "keywords": snap.read("keywords"),
     }
@@ -278,7 +278,9 @@ class Corpus:
 
     def _themes(self, themes: pa.Table, speakers: pd.DataFrame) -> pd.DataFrame:
         """Themed paragraphs with the paragraph's speaker and the report's district and position."""
-        t = themes.to_pandas()
+        t = themes.select(THEME_COLUMNS).to_pandas()
+        t["row"] = np.arange(len(t))  # position in `themes`, for `evidence`
+        self._evidence = themes["evidence"].combine_chunks()
         rix = report_positions(themes["report_id"], self.order)
         t["rix"] = rix
         key = pd.MultiIndex.from_arrays([t["report_id"], t["paragraph_no"]])
@@ -308,7 +310,7 @@ class Corpus:
         spk = extra["paragraphs"].select(SPEAKER_COLUMNS)
         added = {
             "reports": extra["reports"].select(REPORT_META), "files": extra["files"], "benchmarks": extra["benchmarks"],
-            "themes": extra["themes"].select(THEME_COLUMNS), "speakers": spk.filter(pc.not_equal(spk["speaker"], "")),
+            "themes": extra["themes"].select(THEME_COLUMNS + ["evidence"]), "speakers": spk.filter(pc.not_equal(spk["speaker"], "")),
         }
         tables = {name: pa.concat_tables([base.arrow[name], t.cast(base.arrow[name].schema)]) for name, t in added.items()}
         up_order = added["reports"]["report_id"].combine_chunks()
@@ -362,6 +364,10 @@ class Corpus:
             return cur.execute(q, list(params or [])).df()
         finally:
             cur.close()
+
+    def evidence(self, rows: Any) -> list[list[str]]:
+        """The matched terms of the themed paragraphs at `rows` (the `row` column of `themes`)."""
+        return [list(e or ()) for e in self._evidence.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()]
 
     def report(self, report_id: str) -> pd.Series | None:
         i = self._by_id.get(report_id)

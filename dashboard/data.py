@@ -453,23 +453,15 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
     t = t[t["theme"] == theme].sort_values(["score", "report_id", "paragraph_no"], ascending=[False, True, True]).head(limit)
     if t.empty:
         return pd.DataFrame(columns=["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"])
-    texts = _paragraph_rows(_c, t[["report_id", "paragraph_no"]], with_evidence=theme)
+    texts = _paragraph_rows(_c, t[["report_id", "paragraph_no"]])
     out = t.merge(texts, on=["report_id", "paragraph_no"], how="left")
     out = out.join(_c.reports.set_index("report_id")[["title", "date"]], on="report_id")
-    out["evidence"] = out["evidence"].map(_as_list)
+    out["evidence"] = _c.evidence(out["row"])
     return out[["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"]].reset_index(drop=True)
 
 
-def _as_list(values: Any) -> list[str]:
-    try:
-        return [str(x) for x in values] if values is not None else []
-    except TypeError:  # NaN for a paragraph without stored evidence
-        return []
-
-
-def _paragraph_rows(c: Corpus, keys: pd.DataFrame, with_evidence: str | None = None) -> pd.DataFrame:
-    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the store;
-    with `with_evidence`, that theme's matched terms as well."""
+def _paragraph_rows(c: Corpus, keys: pd.DataFrame) -> pd.DataFrame:
+    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the store."""
     import pyarrow as pa
 
     cur = c.text_db.cursor()
@@ -477,13 +469,7 @@ def _paragraph_rows(c: Corpus, keys: pd.DataFrame, with_evidence: str | None = N
         cur.register("_keys", pa.table({"report_id": keys["report_id"].astype(str).tolist(),
                                         "paragraph_no": keys["paragraph_no"].astype("int64").tolist()}))
         sel = "SELECT p.report_id, p.paragraph_no, p.text FROM paragraphs p SEMI JOIN _keys k USING (report_id, paragraph_no)"
-        texts = cur.execute(sel).df()
-        if with_evidence is not None:
-            ev = cur.execute(
-                "SELECT e.report_id, e.paragraph_no, e.evidence FROM evidence e SEMI JOIN _keys k USING (report_id, paragraph_no) "
-                "WHERE e.theme = ?", [with_evidence]).df()
-            texts = texts.merge(ev, on=["report_id", "paragraph_no"], how="left")
-        return texts
+        return cur.execute(sel).df()
     finally:
         cur.close()
 
@@ -670,10 +656,8 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     paras = _c.sql("SELECT paragraph_no, speaker, text FROM paragraphs WHERE report_id = ? ORDER BY paragraph_no", None, [report_id])
     text = _c.sql("SELECT text FROM report_text WHERE report_id = ?", None, [report_id])
-    evidence = _c.sql("SELECT paragraph_no, theme, evidence FROM evidence WHERE report_id = ?", None, [report_id])
-    th = _c.themes[_c.themes["report_id"] == report_id][["paragraph_no", "theme", "score"]]
-    th = th.merge(evidence, on=["paragraph_no", "theme"], how="left")
-    th["evidence"] = th["evidence"].map(_as_list)
+    th = _c.themes[_c.themes["report_id"] == report_id]
+    th = th[["paragraph_no", "theme", "score"]].assign(evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)
     tg = tg[tg["report_id"] == report_id].reset_index(drop=True)
     bm = _c.benchmarks[_c.benchmarks["report_id"] == report_id][["benchmark", "n_mentions", "themes"]].reset_index(drop=True)
