@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.scan import longest_word_pattern
+
 DISTRICTS_CSV = Path(__file__).parent / "dictionaries" / "districts.csv"
 
 
@@ -26,9 +28,9 @@ class Gazetteer:
     pattern_: re.Pattern | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        aliases = sorted(self.canonical, key=len, reverse=True)
-        # Alternation tries longer aliases first, so 潍坊市寒亭区 is one mention, not two.
-        self.pattern_ = re.compile("|".join(map(re.escape, aliases))) if aliases else None
+        # The longest alias at each position, so 潍坊市寒亭区 is one mention, not two (a trie
+        # pattern: the matches of the alternation of all aliases longest first, faster).
+        self.pattern_ = longest_word_pattern(self.canonical) if self.canonical else None
 
     def find(self, text: str) -> list[Mention]:
         if self.pattern_ is None:

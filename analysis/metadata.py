@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from analysis import resources as R
 from analysis.gazetteer import Gazetteer
+from analysis.scan import first_chars
 from analysis.sentences import sentence_spans
 from analysis.split import ReportDraft
 
@@ -137,6 +139,10 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
     """Districts named in a sentence that speaks of learning from them, in order of first mention."""
     seen: dict[str, None] = {}
     for para in paragraphs:
+        # The cue pattern has no anchors or look-arounds: a sentence can only hold a cue
+        # if its paragraph does, and most paragraphs hold none (no need to split them).
+        if not R.BENCHMARK_CUE.search(para):
+            continue
         for start, end in sentence_spans(para):
             sentence = para[start:end]
             if R.BENCHMARK_CUE.search(sentence):
@@ -171,6 +177,21 @@ def paragraph_speakers(paragraphs: list[str], default: str) -> list[str]:
 
 # A post word at every position (overlapping): `区委书记` yields both `区委书记` and `书记`.
 _POST_AT = re.compile(rf"(?=({R.POSITION_WORD.pattern}))")
+# The characters a post word can start with (scan.first_chars).
+_POST_FIRST = first_chars(R.POSITION_WORD)
+
+
+def _posts_at(text: str) -> Iterator[re.Match]:
+    """The post word starting at each position where one does (overlapping), as matches of
+    R.POSITION_WORD: what `_POST_AT.finditer` finds, tried only where a post word can
+    start (a zero-width look-ahead is otherwise tried at every position of the text)."""
+    if _POST_FIRST is None:
+        yield from (R.POSITION_WORD.match(text, m.start()) for m in _POST_AT.finditer(text))
+        return
+    match = R.POSITION_WORD.match
+    for c in _POST_FIRST.finditer(text):
+        if m := match(text, c.start()):
+            yield m
 _NAME_SEP = re.compile(r"[，,、\s]")
 
 
@@ -182,8 +203,8 @@ def _names_after_posts(text: str) -> set[str]:
     long meeting report quadratic (2,000 quotes: 36 s).
     """
     found: set[str] = set()
-    for m in _POST_AT.finditer(text):
-        end = m.start() + len(m.group(1))
+    for m in _posts_at(text):
+        end = m.end()
         for at in (end, end + 1) if _NAME_SEP.match(text, end) else (end,):
             found.add(text[at : at + 2])
             found.add(text[at : at + 3])

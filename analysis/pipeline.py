@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from itertools import chain
 from operator import itemgetter
@@ -104,12 +104,21 @@ class Report:
     meta: ReportMeta
     paragraphs: list[Paragraph]
     joined: str | None = None  # the paragraphs joined by newlines, when already built
+    # Whether each term of the report has one tag: true when the tokenizer tags a token
+    # whatever its context (Segmenter.tags_by_word) and no byline name was glued
+    # (merge_names: 焦军波 may come as x from the tokenizer and as nr glued).
+    one_tag_per_term: bool = False
 
     @property
     def text(self) -> str:
         if self.joined is None:
             self.joined = "\n".join(p.text for p in self.paragraphs)
         return self.joined
+
+    @cached_property
+    def speaker_term_counts(self) -> list[tuple[str, Counter]]:
+        """_speaker_term_counts(self), counted once for term_counts and _tf."""
+        return _speaker_term_counts(self)
 
 
 @dataclass
@@ -180,22 +189,58 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     # each paragraph's forms are slices of it, as the normalisation keeps lengths.
     joined = "\n".join(draft.paragraphs)
     norm, work = width_forms(joined)
-    tag, keep, index = res.segmenter.tag, res.content_filter, res.theme_index
+    index = res.theme_index
     is_cue = index.cues.__contains__
+    terms_per_paragraph, merged = _paragraph_terms(norm, draft, names, starts, res)
     paragraphs, offset = [], 0
-    for text, speaker in zip(draft.paragraphs, meta.paragraph_speakers):
+    for text, speaker, terms in zip(draft.paragraphs, meta.paragraph_speakers, terms_per_paragraph):
         end = offset + len(text)
-        tagged = tag(norm[offset:end])
-        if starts:
-            tagged = merge_names(tagged, names, starts)
-        terms = keep(tagged)  # == segment.content_terms(tagged, res.stopwords)
         # Theme scores are calibrated on content terms (no punctuation or filler); only
         # the cue terms among them are counted (== themes.paragraph_themes(terms, themes)).
         cues = Counter(filter(is_cue, map(itemgetter(0), terms)))
         para_themes = themes.score_themes(cues, len(terms), index) if cues else []
         paragraphs.append(Paragraph(text, speaker, offset, terms, para_themes, work[offset:end]))
         offset = end + 1
-    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined)
+    one_tag_per_term = res.segmenter.tags_by_word and not merged
+    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined, one_tag_per_term)
+
+
+def _paragraph_terms(norm: str, draft: ReportDraft, names: set[str], starts: set[str], res: Resources) -> tuple[list[list[tuple[str, str]]], bool]:
+    """The content terms of each paragraph, `segment.content_terms(merge_names(seg.tag(p),
+    names, starts), res.stopwords)` with p its width-normalised text, and whether a byline
+    name was glued in one of them.
+
+    `norm` is the paragraphs joined by line breaks: the tokenizer is called once for the
+    report (line breaks are tokens of their own, Segmenter.cut_lines), and when no token
+    can begin a byline name and every token has been seen, the content terms of the
+    whole report come from the per-token memo in one pass (ContentFilter.of_lines).
+    Otherwise, paragraph by paragraph.
+    """
+    seg, keep = res.segmenter, res.content_filter
+    n = len(draft.paragraphs)
+    if norm.count("\n") == n - 1:
+        pieces = norm.split("\n")
+        words = seg.cut(norm)
+        if not starts or starts.isdisjoint(words):
+            terms = keep.of_lines(words, n - 1, seg)
+            if terms is not None:
+                return terms, False
+        words_per_piece = segment.split_lines(words, n - 1)
+    else:  # a paragraph holding a line break of its own (never, from split_reports)
+        pieces, offset = [], 0
+        for text in draft.paragraphs:
+            pieces.append(norm[offset : offset + len(text)])
+            offset += len(text) + 1
+        words_per_piece = [seg.cut(piece) for piece in pieces]
+    out, merged = [], False
+    for words, piece in zip(words_per_piece, pieces):
+        # Only a token that can begin a byline name needs the tags of the whole paragraph.
+        if starts and not starts.isdisjoint(words):
+            out.append(keep(merge_names(seg.tag_words(words, piece), names, starts)))
+            merged = True
+        else:
+            out.append(keep.of_words(words, piece, seg))
+    return out, merged
 
 
 def name_starts(names: set[str]) -> set[str]:
@@ -316,7 +361,7 @@ def _speaker_term_counts(r: Report) -> list[tuple[str, Counter]]:
 def term_count_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     cols: dict[str, list] = {"report_id": [], "speaker": [], "term": [], "count": [], "pos": []}
     for r in ctx.reports:
-        for spk, counts in _speaker_term_counts(r):
+        for spk, counts in r.speaker_term_counts:
             if not counts:
                 continue
             cols["report_id"] += [r.report_id] * len(counts)
@@ -332,11 +377,21 @@ def tf_columns(ctx: FileContext) -> dict[str, list]:
     (the term frequencies of TF-IDF), terms in order of first occurrence."""
     cols: dict[str, list] = {"report_id": [], "term": [], "count": []}
     for r in ctx.reports:
-        counts = Counter(map(itemgetter(0), chain.from_iterable(p.terms for p in r.paragraphs)))
+        counts = _term_totals(r)
         cols["report_id"] += [r.report_id] * len(counts)
         cols["term"] += counts.keys()
         cols["count"] += counts.values()
     return cols
+
+
+def _term_totals(r: Report) -> dict[str, int]:
+    """Occurrences of each term of the report, terms in order of first occurrence."""
+    by_speaker = r.speaker_term_counts
+    if r.one_tag_per_term and len(by_speaker) <= 1:
+        # One speaker, every term with one tag: the (term, pos) counts are the term
+        # counts, in the same order; read off them rather than counted again.
+        return {pair[0]: n for pair, n in by_speaker[0][1].items()} if by_speaker else {}
+    return Counter(map(itemgetter(0), chain.from_iterable(p.terms for p in r.paragraphs)))
 
 
 def theme_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
@@ -357,14 +412,17 @@ def _transpose(rows: list[tuple], names: list[str]) -> dict[str, list]:
 
 _TARGET_FIELDS = ["sentence", "span", "indicator", "value", "value_max", "unit", "value_normalised",
                   "unit_normalised", "hedge", "deadline", "kind"]
+# targets.quantity_rows gives the fields of targets.Quantity as tuples: the stored ones
+# are all but the first two (start, end).
+assert [f.name for f in fields(targets.Quantity)][2:] == _TARGET_FIELDS
 
 
 def target_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     rows = [
-        (r.report_id, i, p.speaker, r.meta.district) + tuple(getattr(q, f) for f in _TARGET_FIELDS)
+        (r.report_id, i, p.speaker, r.meta.district) + q[2:]
         for r in ctx.reports
         for i, p in enumerate(r.paragraphs, 1)
-        for q in targets.extract_quantities(p.text, p.work)
+        for q in targets.quantity_rows(p.text, p.work)
     ]
     return _transpose(rows, ["report_id", "paragraph_no", "speaker", "district"] + _TARGET_FIELDS)
 

@@ -119,4 +119,48 @@ class Scanner:
                 pos = m.end()  # never empty: first_chars rejects patterns that can be
 
     def search(self, string: str, pos: int = 0, endpos: int | None = None) -> re.Match | None:
-        return next(self.finditer(string, pos, endpos), None)
+        """`p.search(string, pos, endpos)`: the first match of `finditer`, without a generator
+        (called once or twice per quantity by targets.py)."""
+        if endpos is None or endpos > len(string):
+            endpos = len(string)
+        if self.first is None:
+            return self.pattern.search(string, pos, endpos)
+        find, match = self.first.search, self.pattern.match
+        while (c := find(string, pos, endpos)) is not None:
+            if (m := match(string, c.start(), endpos)) is not None:
+                return m
+            pos = c.start() + 1
+        return None
+
+
+def longest_word_pattern(words) -> re.Pattern:
+    """A pattern matching, at each position, the longest of `words` that starts there:
+    the matches of `"|".join(map(re.escape, sorted(words, key=len, reverse=True)))`,
+    written as a trie (潍坊(?:高新区|市)?) rather than one alternative per word.
+
+    Both find the same: at a position the plain alternation takes the first word in
+    order of length that matches, i.e. the longest (two words of one length cannot both
+    match there); the trie tries each continuation before stopping at a shorter word,
+    and siblings start with different characters, so at most one can go on. The trie is
+    faster: `re` skips to a possible first character in C either way, but there tries
+    one branch per character instead of every word (tests/analysis/test_scan.py).
+    """
+    trie: dict = {}
+    for word in words:
+        if not word:
+            raise ValueError("empty word")
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+    return re.compile(_trie_regex(trie))
+
+
+def _trie_regex(node: dict) -> str:
+    branches = [re.escape(ch) + _trie_regex(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:  # a word ends here: longer ones first (greedy), else stop
+        return f"(?:{body})?"
+    return body

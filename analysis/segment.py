@@ -25,10 +25,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+from analysis.scan import longest_word_pattern
+
 DICT_DIR = Path(__file__).parent / "dictionaries"
 ENGINES = ("rjieba", "jieba")
 # Lowest frequency a user-dictionary entry gets; see _entry_freq.
 MIN_USER_FREQ = 100
+# Distinct tokens whose tags a segmenter remembers (Segmenter.tag_words) before it
+# starts afresh: a few tens of MB.
+MAX_TAG_MEMO = 300_000
 
 # jieba's own user-dictionary grammar: "word [freq] [tag]", the word may hold spaces.
 _ENTRY = re.compile(r"^(.+?)(?: ([0-9]+))?(?: ([a-z]+))?$")
@@ -89,6 +94,22 @@ def content_terms(tagged: list[tuple[str, str]], stopwords) -> list[tuple[str, s
     ]
 
 
+# Marks a line break among content terms (ContentFilter.of_lines); no pair equals it.
+_LINE_BREAK = ("\n", "")
+
+
+def split_lines(items: list, n_breaks: int, mark="\n") -> list[list]:
+    """`items` cut at its first `n_breaks` items equal to `mark` (which are dropped)."""
+    lines, start = [], 0
+    find = items.index
+    for _ in range(n_breaks):
+        end = find(mark, start)
+        lines.append(items[start:end])
+        start = end + 1
+    lines.append(items[start:])
+    return lines
+
+
 class ContentFilter:
     """`content_terms` for a whole corpus: the stop-word and word-likeness verdict on each
     term is remembered, so a term seen before costs one dict lookup instead of a set
@@ -102,12 +123,14 @@ class ContentFilter:
         self.stopwords = frozenset(stopwords)
         self.max_terms = max_terms
         self._memo: dict[str, bool] = {}
+        # (segmenter, token -> kept (term, pos) pair or False): see of_words
+        self._word_memo: tuple[Segmenter | None, dict[str, tuple[str, str] | bool]] = (None, {})
 
     def __getstate__(self):
         return {"stopwords": self.stopwords, "max_terms": self.max_terms}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _memo={})
+        self.__dict__.update(state, _memo={}, _word_memo=(None, {}))
 
     def __call__(self, tagged: list[tuple[str, str]]) -> list[tuple[str, str]]:
         memo = self._memo
@@ -123,6 +146,60 @@ class ContentFilter:
     def _judge(self, term: str) -> bool:
         keep = self._memo[term] = bool(term not in self.stopwords and _WORDLIKE.search(term))
         return keep
+
+    def of_words(self, words: list[str], text: str, segmenter: "Segmenter") -> list[tuple[str, str]]:
+        """`self(segmenter.tag(text))` from `words == segmenter.cut(text)`, without tagging.
+
+        With a segmenter whose tags depend on the token alone (`Segmenter.tags_by_word`),
+        the whole verdict on a token - kept as a (term, pos) pair or dropped - depends on
+        the token alone, and is remembered: a paragraph of known tokens costs one dict
+        lookup per token, and the kept pairs are shared tuples, not built anew.
+        """
+        if not segmenter.tags_by_word or "\n" in text:  # line breaks: see of_lines
+            return self(segmenter.tag(text))
+        memo = self._verdicts(segmenter)
+        try:  # one pass when every token has been seen (the only KeyError possible here)
+            return list(filter(None, map(memo.__getitem__, words)))
+        except KeyError:
+            pass
+        # The distinct tokens not seen yet: set.difference with a dict looks each one up
+        # in the dict, in C.
+        for pair in segmenter.pairs_of(set(words).difference(memo), text):
+            memo[pair[0]] = pair if self._keeps(pair) else False
+        return list(filter(None, map(memo.__getitem__, words)))
+
+    def of_lines(self, words: list[str], n_breaks: int, segmenter: "Segmenter") -> list[list[tuple[str, str]]] | None:
+        """`[self.of_words(w, line, segmenter) for w, line in ...]` for each line of a text
+        with `n_breaks` line breaks whose tokens are `words` (== segmenter.cut(text)), in
+        one pass over the tokens; None unless every token has been seen (then of_words,
+        line by line, learns them).
+
+        A line break maps to a mark that is kept: the content terms of the whole text
+        are cut into lines at the marks, without going through the tokens line by line.
+        """
+        if not segmenter.tags_by_word:
+            return None
+        memo = self._verdicts(segmenter)
+        memo["\n"] = _LINE_BREAK  # of_words never looks a line break up (see there)
+        try:
+            kept = list(filter(None, map(memo.__getitem__, words)))
+        except KeyError:
+            return None
+        return split_lines(kept, n_breaks, _LINE_BREAK)
+
+    def _verdicts(self, segmenter: "Segmenter") -> dict[str, tuple[str, str] | bool]:
+        owner, memo = self._word_memo
+        if owner is not segmenter or len(memo) > self.max_terms:
+            # Verdicts depend on the segmenter's tags. A new (segmenter, dict) pair rather
+            # than clear(): a call running in another thread keeps the one it holds.
+            memo = {}
+            self._word_memo = (segmenter, memo)
+        return memo
+
+    def _keeps(self, pair: tuple[str, str]) -> bool:
+        """self([pair]) == [pair]."""
+        term, memo = pair[0], self._memo
+        return len(term) > 1 and pair[1] not in FUNCTION_POS and bool(memo.get(term) or (term not in memo and self._judge(term)))
 
 
 def keeps_whole(segmenter, term: str, template: str = "我们要推进{}工作") -> bool:
@@ -163,19 +240,111 @@ class Segmenter:
             raise ValueError(f"unknown segmentation engine {self.engine!r}; use one of {ENGINES}")
         object.__setattr__(self, "_protect", _protector(self.extra_words, self.entries))
         object.__setattr__(self, "_engine", None)
+        object.__setattr__(self, "_pairs", None)
 
     def __getstate__(self):
-        # The engine stays behind; the receiving process builds (or reuses) its own.
-        return {**self.__dict__, "_engine": None}
+        # The engine and the tag memo stay behind; the receiving process builds its own.
+        return {**self.__dict__, "_engine": None, "_pairs": None}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
 
+    @property
+    def tags_by_word(self) -> bool:
+        """Whether a token's tag depends on the token alone, not on the text around it.
+
+        True for rjieba: its `tag` is its `cut` followed by a look-up per token (the
+        dictionary's tag, else a tag worked out from the token's own characters), the
+        user tags are applied per token (`_RJiebaBackend.tag`) and extra words are cut
+        out with their own tag. False for jieba, whose posseg re-cuts and tags unknown
+        stretches jointly.
+        """
+        return self.engine == "rjieba"
+
     def cut(self, text: str) -> list[str]:
         return self._split(text, self._backend().cut, lambda word, tag: word)
 
+    def cut_lines(self, text: str) -> list[list[str]]:
+        """`[self.cut(line) for line in text.split("\n")]`, with one call of the engine.
+
+        A line break is a token of its own for both engines (their regexes split text
+        at whitespace, one character at a time, and no word holds a line break), so the
+        tokens of the whole text are those of its lines joined by "\n" tokens; one call
+        for a whole report is a quarter cheaper than one per paragraph.
+        """
+        return split_lines(self.cut(text), text.count("\n"))
+
     def tag(self, text: str) -> list[tuple[str, str]]:
+        if self.tags_by_word:
+            return self.tag_words(self.cut(text), text)
+        return self._tag_text(text)
+
+    def _tag_text(self, text: str) -> list[tuple[str, str]]:
         return self._split(text, self._backend().tag, lambda word, tag: (word, tag))
+
+    def tag_words(self, words: list[str], text: str) -> list[tuple[str, str]]:
+        """`tag(text)`, given `words == cut(text)`.
+
+        rjieba's `tag` costs twice its `cut` (a tuple and a tag string built per token);
+        as a token's tag depends on the token alone (`tags_by_word`), it is looked up
+        in a per-process memo of (word, tag) pairs instead, and the engine is asked only
+        about tokens not seen before.
+        """
+        if not self.tags_by_word:
+            return self._tag_text(text)
+        memo = self._tag_memo()
+        pairs = list(map(memo.get, words))
+        if None in pairs:
+            self._learn_tags(list(set(words).difference(memo)), text, memo)
+            pairs = list(map(memo.get, words))
+        return pairs
+
+    def pairs_of(self, words: Iterable[str], text: str) -> list[tuple[str, str]]:
+        """The (word, tag) pair of each of `words`, tokens of `text` (of `cut(text)`):
+        `tag_words` for the few tokens a caller has not seen yet. Only for segmenters
+        whose tags depend on the token alone (`tags_by_word`)."""
+        if not self.tags_by_word:
+            raise ValueError(f"the {self.engine} engine tags tokens in context: use tag_words")
+        memo = self._tag_memo()
+        words = list(words)
+        unseen = set(words).difference(memo)
+        if unseen:
+            self._learn_tags(list(unseen), text, memo)
+        return [memo[w] for w in words]
+
+    def _tag_memo(self) -> dict[str, tuple[str, str]]:
+        memo = self._pairs
+        if memo is None or len(memo) > MAX_TAG_MEMO:
+            # Extra words never come out of the engine (they are cut out of the text
+            # before it sees it): their tags are the protector's.
+            memo = {w: (w, t) for w, t in self._protect[1].items()} if self._protect else {}
+            object.__setattr__(self, "_pairs", memo)
+        return memo
+
+    def _learn_tags(self, unseen: list[str], text: str, memo: dict) -> None:
+        """Put the tags of `unseen` (distinct tokens of `cut(text)`) in the memo.
+
+        A token alone is tagged as in the text when the engine cuts it alone into
+        itself: the tokens are tagged alone, all in one call of the engine (one per line,
+        as line breaks are tokens of their own, see `cut_lines`). The few that are cut
+        otherwise (dictionary words a higher-probability route splits, words found by
+        the HMM in context) are learnt from tagging `text`.
+        """
+        if "\n" in unseen:  # a line break cannot be tagged between line breaks
+            memo.update((w, (w, t)) for w, t in self._tag_text(text))
+            return
+        lines: list[list[tuple[str, str]]] = [[]]
+        for pair in self._backend().tag("\n".join(unseen)):
+            if pair[0] == "\n":
+                lines.append([])
+            else:
+                lines[-1].append(pair)
+        for word, alone in zip(unseen, lines):
+            if len(alone) == 1 and alone[0][0] == word:
+                memo[word] = alone[0]
+            else:
+                memo.update((w, (w, t)) for w, t in self._tag_text(text))
+                return
 
     def _backend(self):
         # Held on the instance: looking it up in the cache would hash every
@@ -248,8 +417,7 @@ def _protector(extra_words: tuple[tuple[str, str], ...], entries: tuple[DictEntr
         return None
     tags = {e.word: e.tag or "n" for e in entries if any(w in e.word for w, _ in extra_words)}
     tags.update(extra_words)
-    ordered = sorted(tags, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered))), tags
+    return longest_word_pattern(tags), tags
 
 
 @lru_cache(maxsize=8)

@@ -58,6 +58,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NamedTuple
 
 import cn2an
 
@@ -245,6 +246,7 @@ _POST_STOP = re.compile(
     r"|荣获|实施|启动|推进|按照|根据|依托|围绕|向|把|给予|都|也|还|就|考察|作为|专门|负责|绝大多数|\d"
 )
 _POST_MAX = 20
+_POST_END = re.compile("[" + "".join(map(re.escape, sorted(_CLAUSE_MARKS | {"、"}))) + "]")
 
 # --- hedges ---------------------------------------------------------------------------
 
@@ -256,7 +258,8 @@ _COMPARATOR = re.compile(r"不低于|不少于|不超过|不高于|超过|突破
 _ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
 
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
-_HAS_NUMBER = re.compile(rf"\d|[{_CN_SMALL}廿]")
+# One character class rather than an alternation: `re` then skips to candidates in C.
+_HAS_NUMBER = re.compile(rf"[\d{_CN_SMALL}廿]")
 
 # The long alternations are scanned from the characters their matches can start with
 # (analysis/scan.py): same matches as finditer/search, several times faster.
@@ -268,9 +271,9 @@ _TRAIL_SCAN = Scanner(_TRAIL)
 _POST_STOP_SCAN = Scanner(_POST_STOP)
 
 
-@dataclass(frozen=True)
-class _Hit:
-    """A matched number-with-unit, offsets in the paragraph."""
+class _Hit(NamedTuple):
+    """A matched number-with-unit, offsets in the paragraph (a NamedTuple: built ~30,000
+    times per 10 MB of text, where a frozen dataclass's __init__ costs three times more)."""
 
     start: int  # first character of the number
     unit_end: int  # end of the unit (end of `span`)
@@ -301,6 +304,12 @@ def extract_quantities(paragraph: str, work: str | None = None) -> list[Quantity
     `work` is the paragraph's width-normalised form (`widths.width_forms(paragraph)[1]`)
     when the caller has it already; it is computed otherwise.
     """
+    return [Quantity(*row) for row in quantity_rows(paragraph, work)]
+
+
+def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
+    """`extract_quantities` as plain tuples, fields in `Quantity` order: what the build
+    stores, without a frozen dataclass built and taken apart again per quantity."""
     if not paragraph or not _HAS_NUMBER.search(paragraph):
         return []
     if work is None or len(work) != len(paragraph):
@@ -316,14 +325,14 @@ def extract_quantities(paragraph: str, work: str | None = None) -> list[Quantity
     if not hits:
         return []
     _find_cues(para)
-    out: list[Quantity] = []
+    out: list[tuple] = []
     for i, sentence_hits in hits:
         prev: tuple[_Hit, str] | None = None
         for hit in sentence_hits:
             q = _quantity(para, i, hit, prev)
             if q is not None:
                 out.append(q)
-                prev = (hit, q.indicator)
+                prev = (hit, q[_INDICATOR])
     return out
 
 
@@ -333,20 +342,16 @@ def _prepare(paragraph: str, work: str) -> _Para:
 
 
 def _find_cues(para: _Para) -> None:
+    append = para.cues.append
     for m in _CUES_SCAN.finditer(para.work):
         if not _masked(para, m.start()):
-            para.cues.append((m.start(), _cue_kind(m), m.lastgroup in ("a", "t"), _looks_back(m)))
+            group = m.lastgroup
+            # May this cue decide a value written before it? Targets yes (实现20亿元、力争
+            # 30亿元); achievements only the comparisons (比上年, 高于预期), not 以来/累计
+            # opening a new item.
+            looks_back = group == "t" or (group == "a" and bool(_RETRO.fullmatch(m.group())))
+            append((m.start(), "target" if group == "t" else "achievement", group != "aw", looks_back))
     para.cue_pos = [c[0] for c in para.cues]
-
-
-def _cue_kind(m: re.Match) -> str:
-    return "achievement" if m.lastgroup in ("a", "aw") else "target"
-
-
-def _looks_back(m: re.Match) -> bool:
-    """May this cue decide a value written before it? Targets yes (实现20亿元、力争30亿元);
-    achievements only the comparisons (比上年, 高于预期), not 以来/累计 opening a new item."""
-    return m.lastgroup == "t" or (m.lastgroup == "a" and bool(_RETRO.fullmatch(m.group())))
 
 
 def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
@@ -362,15 +367,20 @@ def _all_hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[tup
     can cross a sentence end (。！？；, a closing bracket or a line break are in none of
     the number or unit patterns), so this finds what `_hits` finds sentence by sentence.
     """
-    pct_starts, qty_starts = [m.start() for m in pct], [m.start() for m in qty]
+    # Matches are few and sentences many: each match is handed to the sentence holding
+    # its start (the one with s <= start < e; a start in no sentence is in none's list).
+    starts = [s for s, _ in para.spans]
+    per_sentence: dict[int, tuple[list[re.Match], list[re.Match]]] = {}
+    for k, matches in enumerate((pct, qty)):
+        for m in matches:
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i >= 0 and m.start() < para.spans[i][1]:
+                per_sentence.setdefault(i, ([], []))[k].append(m)
     out = []
-    for i, (s, e) in enumerate(para.spans):
-        a, b = bisect.bisect_left(qty_starts, s), bisect.bisect_left(qty_starts, e)
-        c, d = bisect.bisect_left(pct_starts, s), bisect.bisect_left(pct_starts, e)
-        if a < b or c < d:
-            hits = _hits(para, pct[c:d], qty[a:b])
-            if hits:
-                out.append((i, hits))
+    for i in sorted(per_sentence):
+        hits = _hits(para, *per_sentence[i])
+        if hits:
+            out.append((i, hits))
     return out
 
 
@@ -397,22 +407,24 @@ def _pct_hit(para: _Para, m: re.Match) -> _Hit | None:
 
 def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
     w = para.work
-    base, mult = m["base"] or "", m["mult"] or ""
+    num, num2, ap1, ap2, post, base, mult = m.group("num", "num2", "ap1", "ap2", "post", "base", "mult")
+    base, mult = base or "", mult or ""
     if not base and not (mult and not _is_word_char(w, m.end("mult"))):
         return None  # no unit: a year, a date, a list number, a name
-    if _masked(para, m.start()) or _BAD_BEFORE.search(w, max(0, m.start() - 2), m.start()):
+    start = m.start()
+    if _masked(para, start) or _BAD_BEFORE.search(w, max(0, start - 2), start):
         return None
-    chinese = not m["num"][0].isdigit()
+    chinese = not num[0].isdigit()
     if chinese and _bad_chinese(w, m):
         return None
-    value = _number(m["num"])
-    value_max = _number(m["num2"]) if m["num2"] else None
-    if value is None or (m["num2"] and value_max is None):
+    value = _number(num)
+    value_max = _number(num2) if num2 else None
+    if value is None or (num2 and value_max is None):
         return None
     unit_end = m.end("base") if base else m.end("mult")
-    inner = [(m.start(g), m[g]) for g in ("ap1", "ap2") if m[g]]
-    post = [(m.start("post"), m["post"])] if m["post"] else []
-    return _Hit(m.start(), unit_end, m.end(), value, value_max, mult, base, chinese, tuple(inner + post))
+    inner = [(m.start(g), text) for g, text in (("ap1", ap1), ("ap2", ap2)) if text]
+    after = [(m.start("post"), post)] if post else []
+    return _Hit(start, unit_end, m.end(), value, value_max, mult, base, chinese, tuple(inner + after))
 
 
 def _bad_chinese(w: str, m: re.Match) -> bool:
@@ -438,28 +450,32 @@ def _number(s: str) -> Decimal | None:
         return None
 
 
-def _quantity(para: _Para, i: int, hit: _Hit, prev: tuple[_Hit, str] | None) -> Quantity | None:
-    """The row for one hit of sentence i; `prev` is the sentence's previous row (hit, indicator)."""
+_INDICATOR = 4  # position of `indicator` in a Quantity row
+
+
+def _quantity(para: _Para, i: int, hit: _Hit, prev: tuple[_Hit, str] | None) -> tuple | None:
+    """The row (Quantity fields, in order) for one hit of sentence i; `prev` is the
+    sentence's previous row (hit, indicator)."""
     s, e = para.spans[i]
     cs, mark = _clause_start(para.work, prev[0].end if prev else s, hit.start)
     post = _post_noun(para.work, hit.end, e)
     if _abstract(para.work, hit, post, mark):
         return None
     kind = _kind(para, s, e, hit)
-    return Quantity(
-        start=s,
-        end=e,
-        sentence=para.text[s:e],
-        span=para.text[hit.start : hit.unit_end],
-        indicator=_indicator(para, cs, hit, post, mark, prev[1] if prev else ""),
-        value=float(hit.value),
-        value_max=float(hit.value_max) if hit.value_max is not None else None,
-        unit=hit.mult + hit.base,
-        value_normalised=float(hit.value * _MULT_VALUE.get(hit.mult, 1)) if hit.base else None,
-        unit_normalised=_UNIT_ALIAS.get(hit.base, hit.base),
-        hedge="|".join(w for _, w in _hedges(para, s, cs, hit, kind)),
-        deadline=_deadline(para, i, hit),
-        kind=kind,
+    return (
+        s,  # start
+        e,  # end
+        para.text[s:e],  # sentence
+        para.text[hit.start : hit.unit_end],  # span
+        _indicator(para, cs, hit, post, mark, prev[1] if prev else ""),  # indicator
+        float(hit.value),  # value
+        float(hit.value_max) if hit.value_max is not None else None,  # value_max
+        hit.mult + hit.base,  # unit
+        float(hit.value * _MULT_VALUE.get(hit.mult, 1)) if hit.base else None,  # value_normalised
+        _UNIT_ALIAS.get(hit.base, hit.base),  # unit_normalised
+        "|".join(w for _, w in _hedges(para, s, cs, hit, kind)),  # hedge
+        _deadline(para, i, hit),  # deadline
+        kind,  # kind
     )
 
 
@@ -481,9 +497,10 @@ def _between_numerals(w: str, j: int) -> bool:
 def _post_noun(w: str, pos: int, e: int) -> tuple[int, int]:
     """Offsets of the noun after a quantity (225家企业 -> 企业), empty if none."""
     a = pos + 1 if w[pos : pos + 1] == "的" else pos
-    b = a
-    while b < min(e, a + _POST_MAX) and w[b] not in _CLAUSE_MARKS and w[b] != "、":
-        b += 1
+    # Up to the first clause mark or 、 (searched in C), at most _POST_MAX characters.
+    limit = min(e, a + _POST_MAX)
+    end = _POST_END.search(w, a, limit)
+    b = end.start() if end else max(a, limit)
     if b == a or not (w[a].isalpha() or w[a] == "“"):
         return a, a
     stop = _POST_STOP_SCAN.search(w, a + 1, b)
@@ -525,7 +542,11 @@ def _trim(w: str, a: int, b: int) -> tuple[int, int]:
         a = max(a, m.end())  # after a list: A、B、C等|总投资
     m = _LEAD.match(w, a, b)
     a = m.end() if m else a
-    return a, _strip_trail(w, a, b)
+    # Stripping again finds nothing new: b is where the first strip found the leftmost
+    # start of a run of trailing words reaching the end, and a run ending at b would
+    # have joined it and started earlier. Only `$`, which also matches before a final
+    # line break, can tell the two apart.
+    return a, _strip_trail(w, a, b) if w.find("\n", a, b) >= 0 else b
 
 
 def _strip_trail(w: str, a: int, b: int) -> int:
@@ -538,9 +559,10 @@ def _hedges(para: _Para, s: int, cs: int, hit: _Hit, kind: str) -> list[tuple[in
     counts only for targets: in 争取力度截止目前获批3.5亿元 it is not about the value."""
     w = para.work
     found = list(hit.hedges)
-    modal = [m for m in _MODAL.finditer(w, s, hit.start) if not _masked(para, m.start())]
-    if modal and kind == "target":
-        found.append((modal[-1].start(), modal[-1].group()))
+    if kind == "target":  # the nearest modal word, looked for only where it counts
+        modal = [m for m in _MODAL.finditer(w, s, hit.start) if not _masked(para, m.start())]
+        if modal:
+            found.append((modal[-1].start(), modal[-1].group()))
     found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, cs, hit.start)]
     if m := _ADJACENT.search(w, cs, hit.start):
         found.append((m.start(), m.group()))
@@ -551,8 +573,11 @@ def _deadline(para: _Para, i: int, hit: _Hit) -> str:
     """Nearest time phrase before the value; else just after it; else earlier in a ；-chain."""
     found = _deadlines(para, *para.spans[i])
     before = [d for d in found if d[1] <= hit.start]
-    after = [d for d in found if hit.unit_end <= d[0] <= hit.end + _DEADLINE_AFTER and _forward(para, d)]
-    pick = before[-1] if before else after[0] if after else _chain_deadline(para, i)
+    if before:
+        pick = before[-1]
+    else:  # the phrases after it are looked at only now
+        after = [d for d in found if hit.unit_end <= d[0] <= hit.end + _DEADLINE_AFTER and _forward(para, d)]
+        pick = after[0] if after else _chain_deadline(para, i)
     return para.text[pick[0] : pick[1]] if pick else ""
 
 

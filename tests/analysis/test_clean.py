@@ -104,3 +104,31 @@ def test_width_normalisation_is_one_to_one():
     out = normalize_width(s)
     assert out == "增长10.2%,(亿元) AB"
     assert len(out) == len(s)
+
+
+def test_strip_control_drops_in_one_pass_what_two_passes_dropped():
+    import random
+
+    from analysis import resources as R
+
+    rng = random.Random(2)
+    alphabet = [chr(c) for c in [*range(0x00, 0x30), *range(0x7E, 0xA5), 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF,
+                                 0xD800, 0xDFFF, 0x4E00, 0x3000]]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        unified = text.replace("\r\n", "\n").replace("\r", "\n")
+        assert strip_control(text) == R.CONTROL.sub("", R.ZERO_WIDTH.sub("", unified))
+
+
+def test_is_byline_shortcut_agrees_with_the_byline_pattern():
+    import random
+
+    from analysis import clean
+    from analysis import resources as R
+
+    rng = random.Random(1)
+    alphabet = list("党委书记区长李兵张三济宁高新 \u3000\t·") + ["主任", "副局长"]
+    for _ in range(20000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        m = len(line) <= clean._HEAD and R.BYLINE.match(line)
+        assert is_byline(line) == (bool(m) and bool(R.POSITION_SUFFIX.search(m.group("role")))), line

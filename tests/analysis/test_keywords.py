@@ -159,3 +159,49 @@ def test_tfidf_on_a_large_corpus_ranks_top_20_per_report():
     kw = tfidf_keywords(tc, jieba_idf=idf, median_idf=median)
     assert len(kw) == n_reports * 20 and kw.groupby("report_id")["rank"].max().eq(20).all()
     assert not math.isnan(kw.weight.sum())
+
+
+def _textrank_plain(tagged_terms, window=5, top_k=20, damping=0.85, max_iter=100, tol=1e-6):
+    """TextRank as first written (ids by setdefault, 64-bit pair keys, bincount spreading):
+    the reference for the faster index building and sorting of `textrank`."""
+    from analysis.keywords import TEXTRANK_POS
+
+    allow = frozenset(TEXTRANK_POS)
+    index: dict[str, int] = {}
+    ids = np.array([index.setdefault(t, len(index)) for t, p in tagged_terms if p in allow], dtype=np.int64)
+    n = len(index)
+    if n == 0:
+        return []
+    pairs = [(ids[:-k], ids[k:]) for k in range(1, min(window, len(ids)))]
+    scores = np.ones(n)
+    if pairs:
+        a, b = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+        a, b = a[a != b], b[a != b]
+        keys, counts = np.unique(np.minimum(a, b) * n + np.maximum(a, b), return_counts=True)
+        lo, hi = keys // n, keys % n
+        src, dst = np.concatenate([lo, hi]), np.concatenate([hi, lo])
+        weight = np.concatenate([counts, counts]).astype(float)
+        if len(src):
+            share = weight / np.bincount(src, weights=weight, minlength=n)[src]
+            for _ in range(max_iter):
+                new = (1 - damping) + damping * np.bincount(dst, weights=share * scores[src], minlength=n)
+                converged = np.abs(new - scores).max() < tol
+                scores = new
+                if converged:
+                    break
+    scores = scores / scores.max()
+    vocab = list(index)
+    return [(vocab[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")[:top_k]]
+
+
+def test_textrank_equals_the_plain_version_to_the_bit():
+    rng = np.random.default_rng(3)
+    tags = ["n", "v", "x", "uj", "ns", "m"]
+    cases = [content_terms(build_segmenter().tag(normalize_width(p.read_text(encoding="utf-8"))), load_stopwords())
+             for p in SEEDS]
+    # vocabularies around the 16-bit and 32-bit key limits of the fast path
+    for n_terms, vocab in [(50, 5), (3000, 400), (70000, 33000), (120000, 50000)]:
+        words = rng.integers(0, vocab, n_terms)
+        cases.append([(f"w{w}", tags[w % len(tags)]) for w in words])
+    for tagged in cases:
+        assert textrank(tagged) == _textrank_plain(tagged)

@@ -36,3 +36,25 @@ def test_unreadable_file_gives_one_files_row_with_the_reason_and_nothing_else():
     assert rows["files"][0]["status"] == "skipped"
     assert rows["files"][0]["message"] == "empty.txt: empty file"
     assert all(not rows[n] for n in rows if n != "files")
+
+
+def test_hidden_tf_table_is_the_plain_count_of_terms_for_either_engine():
+    # _tf is read off the (term, pos) counts when every term has one tag; counted from
+    # the terms otherwise (glued byline names, the jieba engine's tagging in context).
+    from collections import Counter
+    from itertools import chain
+
+    from analysis.pipeline import build_context, tf_columns
+
+    for engine in ("rjieba", "jieba"):
+        res = Resources(engine=engine)
+        for path in sorted(SEEDS.glob("*.txt")):
+            ctx = build_context(path.read_bytes(), path.name, res)
+            want = {"report_id": [], "term": [], "count": []}
+            for r in ctx.reports:
+                counts = Counter(t for t, _ in chain.from_iterable(p.terms for p in r.paragraphs))
+                want["report_id"] += [r.report_id] * len(counts)
+                want["term"] += counts.keys()
+                want["count"] += counts.values()
+            assert tf_columns(ctx) == want, (engine, path.name)
+            assert all(r.one_tag_per_term == (engine == "rjieba") for r in ctx.reports) or engine == "rjieba"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -453,3 +454,18 @@ def test_ingest_error_pickles_and_constants():
     assert (str(err), err.problem, err.path) == ("报告.pdf: encrypted PDF", "encrypted PDF", Path("/x/y/报告.pdf"))
     assert SUPPORTED_SUFFIXES == {".txt", ".md", ".text", ".docx", ".pdf", ".html", ".htm"}
     assert DEFAULT_MAX_BYTES == 50 * 1024 * 1024
+
+
+def test_line_separators_become_newlines_as_translate_made_them():
+    import random
+
+    from analysis.readers import _clean
+
+    table = {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n"}
+    rng = random.Random(4)
+    alphabet = ["\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\r", "\n", "\r\n", "a", "中", "\x07", "\ud800"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        unified = text.replace("\r\n", "\n").replace("\r", "\n").translate(table)
+        want = re.sub(r"[\ud800-\udfff]", "", re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", unified))
+        assert _clean(text) == want

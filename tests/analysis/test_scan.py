@@ -62,3 +62,42 @@ def test_patterns_without_a_first_character_set_fall_back_to_finditer(pattern):
     assert s.first is None
     text = "aab xb Ab aa cb"
     assert _spans(s.finditer(text)) == _spans(p.finditer(text))
+
+
+# --- longest_word_pattern: the trie form of a longest-first alternation of words -----
+
+
+def _plain_alternation(words) -> re.Pattern:
+    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
+def test_longest_word_pattern_matches_the_plain_alternation():
+    from analysis.gazetteer import load_gazetteer
+    from analysis.scan import longest_word_pattern
+
+    rng = random.Random(11)
+    word_sets = [
+        list(load_gazetteer().canonical),
+        ["a", "ab", "abc", "abd", "b", "bcd", "c.d", "x+y", "潍坊", "潍坊高新区", "潍坊市", "高新区"],
+        ["".join(rng.choice("abc") for _ in range(rng.randint(1, 4))) for _ in range(12)],
+    ]
+    for words in word_sets:
+        plain, trie = _plain_alternation(words), longest_word_pattern(words)
+        alphabet = sorted(set("".join(words))) + words + ["，", " "]
+        for _ in range(2000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
+            assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_scanner_search_without_a_generator_matches_search():
+    rng = random.Random(3)
+    alphabet = list("达到实现完成为是至到超过这那其了由从增长下降0123亿元，")
+    for name in ("_TRAIL", "_POST_STOP", "_CUT"):
+        pattern = getattr(targets, name)
+        scanner = Scanner(pattern)
+        for _ in range(2000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+            a = rng.randint(0, len(text))
+            b = rng.randint(a, len(text))
+            got, want = scanner.search(text, a, b), pattern.search(text, a, b)
+            assert (got and got.span()) == (want and want.span()), text

@@ -216,3 +216,72 @@ def test_fast_engine_tags_and_content_terms_agree(both_engines, seeds_text):
     assert sum((a & b).values()) / max(sum(a.values()), sum(b.values())) >= 0.97
 
 
+
+
+# --- tags looked up per token (Segmenter.tag_words, ContentFilter.of_words) ----------
+
+
+@pytest.fixture(scope="module")
+def seed_paragraphs(seeds_text) -> list[str]:
+    return [p for p in seeds_text.split("\n") if p.strip()]
+
+
+def _protected_segmenter():
+    # Districts as extra words, as the build has them (Resources.segmenter).
+    from analysis.gazetteer import load_gazetteer
+
+    places = tuple((name, "ns") for name in load_gazetteer().canonical)
+    return build_segmenter(extra_words=places)
+
+
+def test_rjieba_tags_depend_on_the_token_alone(seed_paragraphs):
+    # What the per-token memo relies on: the engine's own tagging of whole paragraphs
+    # never gives one token two tags.
+    seg = _protected_segmenter()
+    seen: dict[str, str] = {}
+    for p in seed_paragraphs:
+        for word, tag in seg._tag_text(p):
+            assert seen.setdefault(word, tag) == tag, word
+
+
+def test_tag_from_the_memo_equals_tagging_the_text(seed_paragraphs):
+    seg = _protected_segmenter()
+    fresh = _protected_segmenter()  # a cold memo: every token learnt on the way
+    for p in seed_paragraphs + ["到潍坊高新区和潍坊市区,济宁高新区在济宁", "我区推进双招双引，潍柴动力和瞪羚企业"]:
+        assert fresh.tag(p) == seg._tag_text(p)
+        assert fresh.tag_words(fresh.cut(p), p) == seg._tag_text(p)
+
+
+def test_tag_memo_is_not_pickled_and_starts_afresh_when_full(seed_paragraphs, monkeypatch):
+    seg = _protected_segmenter()
+    seg.tag(seed_paragraphs[0])
+    assert seg._pairs and pickle.loads(pickle.dumps(seg))._pairs is None
+    full = seg._pairs
+    monkeypatch.setattr("analysis.segment.MAX_TAG_MEMO", len(full) - 1)
+    for p in seed_paragraphs[:20]:
+        assert seg.tag(p) == seg._tag_text(p)
+    assert seg._pairs is not full  # started afresh (with the extra words' tags)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cut_lines_is_cut_per_line(engine, seeds_text):
+    seg = _protected_segmenter() if engine == "rjieba" else build_segmenter(engine=engine, extra_words=["潍坊高新区"])
+    text = (seeds_text if engine == "rjieba" else seeds_text[:3000]) + "\n\n 潍坊高新区 \n"
+    assert seg.cut_lines(text) == [seg.cut(line) for line in text.split("\n")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_content_terms_from_words_equal_content_terms_of_the_tags(engine, seed_paragraphs):
+    from analysis.segment import ContentFilter
+
+    seg = build_segmenter(engine=engine)
+    stop = load_stopwords()
+    keep = ContentFilter(stop)
+    for p in seed_paragraphs[:40] if engine == "jieba" else seed_paragraphs:
+        expected = content_terms(seg.tag(p), stop)
+        assert keep.of_words(seg.cut(p), p, seg) == expected
+        assert keep.of_words(seg.cut(p), p, seg) == expected  # from the memo now
+    # The memo is per segmenter: another one (other extra words) starts it afresh.
+    other = build_segmenter(engine=engine, extra_words=["瞪羚企业"])
+    p = "培育瞪羚企业和独角兽企业"
+    assert keep.of_words(other.cut(p), p, other) == content_terms(other.tag(p), stop)

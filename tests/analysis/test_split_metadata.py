@@ -121,3 +121,40 @@ def test_parse_date_never_invents_a_year(text, iso):
 def test_quoted_words_without_a_named_post_are_not_speakers():
     paras = ["会议指出,要抓落实。", "区委书记张三、区长李四出席。", "张三强调,要抓项目。", "要抓作风。", "李四指出,要抓安全。", "会上通报了情况。"]
     assert paragraph_speakers(paras, "") == ["", "", "张三", "张三", "李四", ""]
+
+
+# --- shortcuts that must not change what is found -----------------------------------
+
+
+def _seed_paragraphs() -> list[str]:
+    return [p for path in sorted(SEEDS.glob("*.txt")) for d in split_reports(clean_text(path.read_text(encoding="utf-8")))
+            for p in d.paragraphs]
+
+
+def test_benchmarked_districts_equals_looking_at_every_sentence():
+    from analysis import resources as R
+    from analysis.metadata import benchmarked_districts
+    from analysis.sentences import sentence_spans
+
+    def plain(paragraphs):
+        seen = {}
+        for para in paragraphs:
+            for start, end in sentence_spans(para):
+                if R.BENCHMARK_CUE.search(para[start:end]):
+                    for m in GAZ.find(para[start:end]):
+                        seen.setdefault(m.district)
+        return list(seen)
+
+    paragraphs = _seed_paragraphs() + ["赴长沙高新区考察。潍坊高新区", "学习。长沙经验", "向济宁高新区看齐；对标麓谷"]
+    assert benchmarked_districts(paragraphs, GAZ) == plain(paragraphs)
+    for para in paragraphs:
+        assert benchmarked_districts([para], GAZ) == plain([para])
+
+
+def test_post_words_are_found_at_every_position_as_the_look_ahead_finds_them():
+    from analysis import metadata as M
+
+    texts = ["\n".join(_seed_paragraphs()), "区委书记毕志伟，副区长张三、党工委副书记李四主任", ""]
+    for text in texts:
+        want = [(m.start(), m.start() + len(m.group(1))) for m in M._POST_AT.finditer(text)]
+        assert [m.span() for m in M._posts_at(text)] == want

@@ -433,3 +433,65 @@ def test_any_text_gives_consistent_rows(text):
         assert q.kind in ("target", "achievement", "context")
         assert (q.value_normalised is None) == (q.unit_normalised == "")
         assert q.value_max is None or isinstance(q.value_max, float)
+
+
+# --- the build's fast paths give what the straightforward code gives ------------------
+
+
+def _seed_lines() -> list[str]:
+    return [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+def test_quantity_rows_are_the_fields_of_extract_quantities():
+    from analysis.targets import quantity_rows
+
+    for line in _seed_lines():
+        assert [Quantity(*row) for row in quantity_rows(line)] == extract_quantities(line)
+        assert [dataclasses.astuple(q) for q in extract_quantities(line)] == quantity_rows(line)
+
+
+def test_indicator_trim_strips_trailing_words_once_as_twice():
+    # _trim strips the trailing level words (达到, 控制在 ...) before cutting the clause and
+    # used to strip again after; the second strip can only differ across a line break.
+    from analysis import targets as T
+    from analysis.widths import width_forms
+
+    def plain(w, a, b):
+        b = T._strip_trail(w, a, b)
+        for m in T._CUT_SCAN.finditer(w, a, b):
+            a = max(a, m.end())
+        for m in T._LIST_DENG.finditer(w, a, b):
+            a = max(a, m.end())
+        m = T._LEAD.match(w, a, b)
+        a = m.end() if m else a
+        return a, T._strip_trail(w, a, b)
+
+    clauses = [width_forms(c)[1] for line in _seed_lines() for c in re.split(r"[，,；;：:。！？!?]", line) if c]
+    clauses += ["全年确保达到", "要把\n达到", "实现\n达到", "力争达到了", "今年以来累计达到\n"]
+    for w in clauses:
+        for a in range(0, len(w), max(1, len(w) // 4)):
+            assert T._trim(w, a, len(w)) == plain(w, a, len(w)), w
+
+
+def test_post_noun_end_found_by_search_as_by_the_loop():
+    import random
+
+    from analysis import targets as T
+
+    def plain(w, pos, e):
+        a = pos + 1 if w[pos : pos + 1] == "的" else pos
+        b = a
+        while b < min(e, a + T._POST_MAX) and w[b] not in T._CLAUSE_MARKS and w[b] != "、":
+            b += 1
+        if b == a or not (w[a].isalpha() or w[a] == "“"):
+            return a, a
+        stop = T._POST_STOP_SCAN.search(w, a + 1, b)
+        b = stop.start() if stop else b
+        return a, b - 1 if b - a > 1 and w[b - 1] == "中" else b
+
+    rng = random.Random(9)
+    alphabet = list("的企业项目，,；;：:。！？!?\n、在中“家个5") + ["入驻", "全部"]
+    for _ in range(20000):
+        w = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        pos, e = rng.randint(0, len(w)), rng.randint(0, len(w))
+        assert T._post_noun(w, pos, e) == plain(w, pos, e), (w, pos, e)
