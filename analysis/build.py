@@ -165,7 +165,7 @@ RACY_NS = 2_000_000_000
 def _stat_cache(out: Path) -> dict[str, tuple]:
     """path -> (size, mtime_ns, ctime_ns, ino, dev, content_hash, seen_ns) from the live build."""
     try:
-        t = pq.read_table(Path(out).resolve() / STAT_FILE).cast(STAT_SCHEMA)
+        t = read_part(Path(out).resolve() / STAT_FILE).cast(STAT_SCHEMA)
     except (OSError, pa.ArrowException, ValueError):
         return {}
     cols = [t[c].to_pylist() for c in STAT_SCHEMA.names]

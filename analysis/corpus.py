@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from analysis import keywords
 from analysis.schema import TABLES
+from analysis.store import read_part
 
 KEYWORDS_SCHEMA = TABLES["keywords"].schema
 DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int64()), ("background", pa.float64())])
@@ -309,7 +310,7 @@ def _top_k(weight: np.ndarray, starts: np.ndarray, lengths: np.ndarray, term_cod
 
 def _updated_df(changes: Changes) -> tuple[pa.Table, pa.Table]:
     """(the new `_df` table, the (term, n) changes of document frequency)."""
-    previous = pq.read_table(changes.previous_df).cast(DF_SCHEMA)
+    previous = read_part(changes.previous_df).cast(DF_SCHEMA)
     delta = changes.delta()
     if delta.num_rows == 0:
         return previous, delta
@@ -331,7 +332,7 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     """(keyword rows of every report, the new `_df`, what was done) from the previous build."""
     df_table, delta = _updated_df(changes)
     changed = delta["term"].combine_chunks()
-    everything = pq.read_table(changes.previous_keywords).cast(KEYWORDS_SCHEMA)
+    everything = read_part(changes.previous_keywords).cast(KEYWORDS_SCHEMA)
     previous = everything.filter(pc.equal(everything["method"], "tfidf"))
     # New IDF of the changed terms, for deciding which reports may move.
     pos, found = _positions(changed, df_table["term"])
@@ -374,7 +375,7 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     tables.append(textrank.filter(pc.invert(pc.is_in(textrank["report_id"], value_set=gone))))
     added = pa.array(sorted(changes.added_reports - changes.removed_reports), pa.string())
     for path in ([textrank_parts[k] for k in new_parts] if len(textrank_parts) == len(tf_parts) else textrank_parts):
-        t = pq.read_table(path).cast(KEYWORDS_SCHEMA)
+        t = read_part(path).cast(KEYWORDS_SCHEMA)
         tables.append(t.filter(pc.is_in(t["report_id"], value_set=added)))
     if selected:
         rows = _Rows.of(pa.concat_tables(selected))
@@ -460,7 +461,7 @@ def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: 
         background = jieba_background(vocab.terms) if len(vocab.terms) else np.zeros(0)
         idf = idf_of(vocab.df, background, n_reports, alpha)
         tables = [score_part(k, p, vocab, idf, top_k) for k, p in enumerate(tf_parts)]
-        tables += [pq.read_table(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
+        tables += [read_part(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
         df_table = pa.table({"term": vocab.terms, "df": vocab.df, "background": background}, schema=DF_SCHEMA)
         info = {"incremental": False}
     table = pa.concat_tables(tables) if tables else KEYWORDS_SCHEMA.empty_table()
