@@ -28,11 +28,11 @@ class Ctx:
     upload_problems: list[tuple[str, str]] = field(default_factory=list)
 
     @cached_property
-    def ids(self) -> list[str]:
-        """The filtered report ids (computed once per run)."""
-        from dashboard.data import ids_for
+    def n_reports(self) -> int:
+        """How many reports the filter selects (computed once per run)."""
+        from dashboard.data import reports_for
 
-        return ids_for(self.corpus, self.flt)
+        return len(reports_for(self.corpus, self.flt))
 
     def page(self, name: str) -> Any:
         return self.pages[name]

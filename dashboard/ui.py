@@ -22,7 +22,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 
 
 def filter_caption(ctx: Ctx, n: int | None = None) -> None:
-    n = len(ctx.ids) if n is None else n
+    n = ctx.n_reports if n is None else n
     st.caption(f":material/filter_alt: {escape_inline(ctx.flt.describe())} · **{n}** 篇报告")
 
 

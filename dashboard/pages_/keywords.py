@@ -39,7 +39,7 @@ def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
     st.title("关键词")
     ui.filter_caption(ctx)
-    if not ctx.ids:
+    if not ctx.n_reports:
         ui.no_data()
         return
 

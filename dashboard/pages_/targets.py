@@ -25,7 +25,7 @@ def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
     st.title("目标")
     ui.filter_caption(ctx)
-    if not ctx.ids:
+    if not ctx.n_reports:
         ui.no_data()
         return
     all_rows = data.targets(c, flt)

@@ -13,7 +13,7 @@ def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
     st.title("主题")
     ui.filter_caption(ctx)
-    if not ctx.ids:
+    if not ctx.n_reports:
         ui.no_data()
         return
     mix = data.theme_mix(c, flt)
