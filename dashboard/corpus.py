@@ -8,8 +8,8 @@ What is held in memory is what every click needs, in the form the click needs it
   lists as one Arrow column; benchmarks and files: small frames;
 - keywords and term counts as `TermIndex` CSR arrays keyed by position, so a ranking
   over any selection is a `bincount`. Term counts (18 million rows at 10,000 reports)
-  and targets (1.2 million) are read in a background thread started when the corpus
-  opens: the overview needs neither, so the first page does not wait for them.
+  and targets (1.2 million) are read in a background thread started once the first
+  page is drawn (`start_loading`): the overview needs neither, so it does not wait.
 
 What is not held: the text of reports and paragraphs.
 They stay in the Parquet files and are read through DuckDB by the views that show
@@ -45,7 +45,31 @@ TEXT_VIEWS = {
     "paragraphs": ("paragraphs", ["report_id", "paragraph_no", "speaker", "text"]),
     "report_text": ("reports", ["report_id", "text"]),
 }
-_LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duibiao-load")
+_LOADER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duibiao-load")
+
+
+class Deferred:
+    """A value computed on the loader threads once `start()` is called (the app calls it
+    after its first page is drawn, so the first page does not compete with the reading),
+    or in the caller's thread if it is asked for before."""
+
+    def __init__(self, fn: Callable[[], Any]):
+        self._fn, self._future, self._lock = fn, None, threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._future is None:
+                self._future = _LOADER.submit(self._fn)
+
+    def result(self) -> Any:
+        with self._lock:
+            if self._future is None:  # not started: compute here
+                self._future = Future()
+                try:
+                    self._future.set_result(self._fn())
+                except BaseException as err:
+                    self._future.set_exception(err)
+        return self._future.result()
 
 
 # --- term and keyword indexes ------------------------------------------------------------------
@@ -244,7 +268,7 @@ class Corpus:
 
     def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
-                 terms: Future, targets: Future, uploads: tuple[str, ...] = ()):
+                 terms: Deferred, targets: Deferred, uploads: tuple[str, ...] = ()):
         from dashboard.data import date_bounds, report_label  # plain helpers
 
         self.key, self.manifest, self.uploads = key, manifest, uploads
@@ -298,8 +322,8 @@ class Corpus:
         order = tables["reports"]["report_id"].combine_chunks()
         keywords = keyword_tables(tables.pop("keywords"), order)
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
-        terms = _LOADER.submit(read_terms, snap, order)
-        targets = _LOADER.submit(snap.read, "targets")
+        terms = Deferred(lambda: read_terms(snap, order))
+        targets = Deferred(lambda: snap.read("targets"))
         return cls(_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets)
 
     @classmethod
@@ -326,13 +350,18 @@ class Corpus:
         key = base.key + "|uploads:" + ",".join(h[:12] for h in hashes)
         db = text_connection(base.text_sources, extra)
         return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
-                   _LOADER.submit(terms), _LOADER.submit(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
+                   Deferred(terms), Deferred(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
                    hashes)
 
     # -- lazily loaded parts --
 
+    def start_loading(self) -> None:
+        """Read term counts and targets in the background from now on."""
+        self._terms.start()
+        self._targets.start()
+
     def terms(self) -> TermTables:
-        """Term counts (waits for the background read on first use)."""
+        """Term counts (waits for the background read, or reads them, on first use)."""
         return self._terms.result()
 
     def targets_arrow(self) -> pa.Table:
