@@ -192,7 +192,7 @@ def ids_for(c: Corpus, flt: Filter) -> list[str]:
     return reports_for(c, flt)["report_id"].tolist()
 
 
-@st.cache_resource(max_entries=64, ttl=TTL, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)
 def _reports_for(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     return _c.reports[_c.mask(flt)]
 
@@ -554,19 +554,26 @@ def targets(c: Corpus, flt: Filter) -> pd.DataFrame:
 DISPLAY_UNITS = {"元": ("亿元", 1e8)}
 
 
-def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None) -> tuple[pd.DataFrame, str]:
-    """Rows whose comparable unit (normalised unit, else unit as written) is `unit`, with a
-    value to plot in a readable unit (元 are shown in 亿元), largest first (the first
-    `limit`). Returns (rows with `plot_value`, `plot_max`, `label`), display unit."""
-    rows = df[df["cmp_unit"] == unit]
+def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None,
+                      at: np.ndarray | None = None) -> tuple[pd.DataFrame, str]:
+    """Rows (of `df`, or of its rows at positions `at`) whose comparable unit (normalised
+    unit, else unit as written) is `unit`, with a value to plot in a readable unit (元 are
+    shown in 亿元), largest first (the first `limit`). Returns (rows with `plot_value`,
+    `plot_max`, `label`), display unit.
+
+    Sorted on the value columns alone and only the rows kept are copied: on a large
+    store one unit (%) has hundreds of thousands of rows."""
+    at = np.arange(len(df)) if at is None else np.asarray(at)
+    at = at[df["cmp_unit"].to_numpy()[at] == unit]
     shown, factor = DISPLAY_UNITS.get(unit, (unit, 1.0))
-    if rows.empty:
-        return rows.assign(plot_value=[], plot_max=[], label=[]), shown
-    base = rows["value_normalised"].where(rows["value_normalised"].notna(), rows["value"])
-    rows = rows.assign(plot_value=base / factor)
-    rows = rows.sort_values("plot_value", ascending=False, kind="stable")
+    if not len(at):
+        return df.iloc[:0].assign(plot_value=[], plot_max=[], label=[]), shown
+    norm = df["value_normalised"].to_numpy(dtype=float, na_value=np.nan)[at]
+    base = np.where(np.isnan(norm), df["value"].to_numpy(dtype=float, na_value=np.nan)[at], norm) / factor
+    order = pd.Series(base).sort_values(ascending=False, kind="stable").index.to_numpy()
     if limit:
-        rows = rows.head(limit)
+        order = order[:limit]
+    rows = df.iloc[at[order]].assign(plot_value=base[order])
     ratio = (rows["value_max"] / rows["value"]).where(rows["value"].ne(0))
     rows = rows.assign(plot_max=(rows["plot_value"] * ratio).where(rows["value_max"].notna()))
     labels = [
@@ -581,13 +588,22 @@ def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None) -> 
     return rows.assign(label=unique), shown
 
 
-def unit_choices(df: pd.DataFrame) -> list[str]:
-    """Comparable units present, most rows first."""
+def unit_choices(df: pd.DataFrame, at: np.ndarray | None = None) -> list[str]:
+    """Comparable units present (in `df`, or its rows at positions `at`), most rows first."""
     if df.empty:
         return []
-    key = df["cmp_unit"]
+    key = df["cmp_unit"] if at is None else df["cmp_unit"].iloc[np.asarray(at)]
     counts = key[key.str.len() > 0].value_counts()
     return sorted(counts.index, key=lambda u: (-counts[u], u))
+
+
+def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str] = ()) -> np.ndarray:
+    """Positions of the rows of `df` of one of `kinds` (and, if given, one of `units`):
+    the targets page selects rows by position so that it copies only what it shows."""
+    mask = df["kind"].isin(list(kinds)).to_numpy(dtype=bool)
+    if units:
+        mask &= df["unit"].isin(list(units)).to_numpy(dtype=bool)
+    return np.flatnonzero(mask)
 
 
 # --- comparison --------------------------------------------------------------------------------
@@ -609,16 +625,25 @@ def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:
     return tt.by_report.totals(mask, len(tt.vocab))[0]
 
 
-@st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
-def _group_terms(_c: Corpus, key: str, flt: Filter, by: str, who: str) -> pd.DataFrame:
-    counts = _group_vector(_c, flt, by, who)
-    present = np.flatnonzero(counts > 0)
-    return pd.DataFrame({"term": _c.terms().vocab[present], "count": counts[present].astype(np.int64)})
-
-
 def group_terms(c: Corpus, flt: Filter, by: str, who: str) -> pd.DataFrame:
-    """Term counts of one comparison group (a speaker's own words when by='speaker')."""
-    return _group_terms(c, c.key, flt, by, who)
+    """Term counts of one comparison group (a speaker's own words when by='speaker'), every term."""
+    counts = _group_vector(c, flt, by, who)
+    present = np.flatnonzero(counts > 0)
+    return pd.DataFrame({"term": c.terms().vocab[present], "count": counts[present].astype(np.int64)})
+
+
+@st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
+def _group_summary(_c: Corpus, key: str, flt: Filter, by: str, who: str, top: int) -> tuple[int, pd.DataFrame]:
+    counts = _group_vector(_c, flt, by, who)
+    best = np.argsort(-counts, kind="stable")[:top]
+    best = best[counts[best] > 0]
+    return int(counts.sum()), pd.DataFrame({"term": _c.terms().vocab[best], "count": counts[best].astype(np.int64)})
+
+
+def group_summary(c: Corpus, flt: Filter, by: str, who: str, top: int = 100) -> tuple[int, pd.DataFrame]:
+    """(words in the group, its `top` most frequent terms): what the comparison page shows.
+    Cached small, where a group's full term list is a few MB per cache entry."""
+    return _group_summary(c, c.key, flt, by, who, int(top))
 
 
 @st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)

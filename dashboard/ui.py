@@ -7,7 +7,7 @@ tables go to `st.dataframe`, which renders cells as text.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -34,18 +34,25 @@ def safe_filename(stem: str) -> str:
     return _BAD_FILENAME.sub("_", str(stem)).strip(" .")[:80] or "download"
 
 
-def downloads(df: pd.DataFrame, stem: str, key: str, sheet: str = "数据") -> None:
-    """CSV (UTF-8 with BOM) and Excel buttons for `df`; the files are made on click."""
+def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], stem: str, key: str, sheet: str = "数据",
+              empty: bool | None = None) -> None:
+    """CSV (UTF-8 with BOM) and Excel buttons for `df`; the files are made on click.
+
+    `df` may be a function making the frame (then say whether it is `empty`): a session
+    keeps the download's function until its next run, so a large export (all targets of
+    a big store: hundreds of MB) is better made on click than held by every session."""
     stem = safe_filename(stem)
+    make = df if callable(df) else (lambda: df)
+    disabled = bool(empty) if callable(df) else df.empty
     row = st.container(horizontal=True, gap="small")
     row.download_button(
-        "下载 CSV", data=lambda: export.to_csv_bytes(df), file_name=f"{stem}.csv", mime="text/csv",
-        key=f"{key}_csv", icon=":material/download:", on_click="ignore", disabled=df.empty,
+        "下载 CSV", data=lambda: export.to_csv_bytes(make()), file_name=f"{stem}.csv", mime="text/csv",
+        key=f"{key}_csv", icon=":material/download:", on_click="ignore", disabled=disabled,
     )
     row.download_button(
-        "下载 Excel", data=lambda: export.to_excel_bytes(df, sheet_name=sheet), file_name=f"{stem}.xlsx",
+        "下载 Excel", data=lambda: export.to_excel_bytes(make(), sheet_name=sheet), file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx", icon=":material/table:", on_click="ignore", disabled=df.empty,
+        key=f"{key}_xlsx", icon=":material/table:", on_click="ignore", disabled=disabled,
     )
 
 

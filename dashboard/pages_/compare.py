@@ -63,12 +63,11 @@ def render(ctx: Ctx) -> None:
     for i, (name, g) in enumerate(groups.items()):
         with cols[i]:
             st.markdown(f"### :{COLOUR_NAMES[i]}[{escape_inline(name)}]")
-            ids = data.ids_for(c, g)
-            terms = data.group_terms(c, flt, by, name)
+            n_words, terms = data.group_summary(c, flt, by, name)
             m1, m2 = st.columns(2)
-            m1.metric("报告", len(ids))
-            m2.metric("词数", int(terms["count"].sum()) if not terms.empty else 0)
-            weights = tuple((t, float(n)) for t, n in terms.nlargest(60, "count")[["term", "count"]].itertuples(index=False))
+            m1.metric("报告", len(data.reports_for(c, g)))
+            m2.metric("词数", n_words)
+            weights = tuple((t, float(n)) for t, n in terms.head(60)[["term", "count"]].itertuples(index=False))
             ui.wordcloud(weights, key=f"cmp_cloud_{i}", stem=f"词云_{name}", width=560, height=300)
             st.markdown("**向谁学习**")
             edges = data.benchmark_edges(c, g)

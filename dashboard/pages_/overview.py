@@ -100,7 +100,8 @@ def render(ctx: Ctx) -> None:
         ui.report_link(ctx, rid, label="打开所选报告：" + escape_inline((table.iloc[rows[0]]["title"] or rid)[:40]))
     else:
         st.caption("选中一行可打开该报告。")
-    ui.downloads(shown.rename(columns=REPORT_COLUMNS)[list(REPORT_COLUMNS.values())], "报告列表", key="ov_reports_dl", sheet="报告")
+    ui.downloads(lambda: data.report_table(c, flt).rename(columns=REPORT_COLUMNS)[list(REPORT_COLUMNS.values())],
+                 "报告列表", key="ov_reports_dl", sheet="报告", empty=shown.empty)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, ui
@@ -19,6 +20,12 @@ COLUMNS = {
 def _sentence_markdown(sentence: str, span: str) -> str:
     hits = find_all(sentence or "", span or "")
     return highlight(sentence or "", [Span(s, e, "target") for s, e in hits[:1]])
+
+
+def _export(c, flt, kinds: list[str], units: list[str]) -> pd.DataFrame:
+    rows = data.targets(c, flt)
+    rows = rows.iloc[data.target_positions(rows, kinds, units)]
+    return rows.rename(columns=COLUMNS)[list(COLUMNS.values())]
 
 
 def render(ctx: Ctx) -> None:
@@ -41,23 +48,23 @@ def render(ctx: Ctx) -> None:
                            help="目标：今后要达到的；成绩：已经达到的；背景：其他数字（默认不显示）")
     units = sorted(set(all_rows["unit"].fillna("").unique().tolist()) - {""})
     chosen_units = f2.multiselect("单位", units, default=[], key="tg_units", placeholder="全部单位")
-    rows = all_rows[all_rows["kind"].isin(kinds)]
-    if chosen_units:
-        rows = rows[rows["unit"].isin(chosen_units)]
-    rows = rows.reset_index(drop=True)
-    shown = rows  # kind_label comes with the rows (data.targets)
-    per_kind = "，".join(f"{KINDS[k]} {int((rows['kind'] == k).sum())}" for k in KINDS if k in kinds)
-    st.caption(f"{len(rows)} 个数值（{per_kind}）。选中一行查看原句。")
-    if len(shown) > ui.MAX_TABLE_ROWS:
-        st.caption(f"表格显示前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(shown)} 行。")
+    # rows by position: on a large store the selection is most of a million rows, and
+    # only the shown ones are copied (kind_label comes with the rows, see data.targets)
+    pos = data.target_positions(all_rows, kinds, chosen_units)
+    n_kind = all_rows["kind"].iloc[pos].value_counts()
+    per_kind = "，".join(f"{KINDS[k]} {int(n_kind.get(k, 0))}" for k in KINDS if k in kinds)
+    st.caption(f"{len(pos)} 个数值（{per_kind}）。选中一行查看原句。")
+    if len(pos) > ui.MAX_TABLE_ROWS:
+        st.caption(f"表格显示前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(pos)} 行。")
+    shown = all_rows.iloc[pos[: ui.MAX_TABLE_ROWS]]
     event = ui.plain_table(
-        shown.head(ui.MAX_TABLE_ROWS), COLUMNS, key="tg_table", on_select="rerun", selection_mode="single-row", height=360,
+        shown, COLUMNS, key="tg_table", on_select="rerun", selection_mode="single-row", height=360,
         column_config={"数值": st.column_config.NumberColumn(format="%g"), "上限": st.column_config.NumberColumn(format="%g"),
                        "句子": st.column_config.TextColumn(width="large")},
     )
     picked = event.selection.rows if event is not None else []
-    if picked and picked[0] < len(rows):
-        r = rows.iloc[picked[0]]
+    if picked and picked[0] < len(shown):
+        r = shown.iloc[picked[0]]
         with st.container(border=True):
             st.markdown(_sentence_markdown(r["sentence"], r["span"]))
             meta = " · ".join(x for x in [r["date"] or "", r["district"] or "", r["speaker"] or "", (r["title"] or "")[:40]] if x)
@@ -65,18 +72,19 @@ def render(ctx: Ctx) -> None:
             a.caption(escape_inline(meta) + f" · 第 {int(r['paragraph_no'])} 段")
             with b:
                 ui.report_link(ctx, r["report_id"])
-    ui.downloads(shown.rename(columns=COLUMNS)[list(COLUMNS.values())], "目标", key="tg_dl", sheet="目标")
+    # made on click from the selection, so a session does not hold every target of the store
+    ui.downloads(lambda: _export(c, flt, kinds, chosen_units), "目标", key="tg_dl", sheet="目标", empty=not len(pos))
 
     st.divider()
     st.subheader("可比较的数值")
-    choices = data.unit_choices(rows)
+    choices = data.unit_choices(all_rows, pos)
     if not choices:
         st.caption("没有可比较的数值。")
         return
     unit = st.selectbox("单位", choices, index=0, key="tg_chart_unit",
                         format_func=lambda u: {"元": "元（以亿元显示）"}.get(u, u),
                         help="同一单位（或可换算的单位，如亿元与万元）的数值放在一起比较。")
-    comparable, shown_unit = data.comparable_values(rows, unit, limit=40)
+    comparable, shown_unit = data.comparable_values(all_rows, unit, limit=40, at=pos)
     st.plotly_chart(charts.target_values(comparable, shown_unit, title=f"{unit} 数值对比（区间显示上限）"), key="tg_chart",
                     config=ui.PLOTLY_CONFIG, width="stretch")
 

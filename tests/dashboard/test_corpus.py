@@ -178,3 +178,13 @@ def test_uploads_stack_on_the_store(corpus, stored):
     parts = data.report_parts(up, rid)
     assert "独角兽" in parts["text"] and len(parts["paragraphs"]) == len(rows["paragraphs"])
     assert (data.targets(up, only)["report_id"] == rid).all()
+
+
+def test_group_summary_is_the_top_of_the_group_terms(corpus):
+    who = corpus.options.districts[0]
+    full = data.group_terms(corpus, Filter(), "district", who)
+    total, top = data.group_summary(corpus, Filter(), "district", who, top=10)
+    assert total == full["count"].sum() > 0
+    want = full.sort_values("count", ascending=False, kind="stable").head(10)
+    assert top["count"].tolist() == want["count"].tolist()
+    assert set(top["term"]) <= set(full["term"])
