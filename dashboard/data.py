@@ -405,17 +405,22 @@ def theme_mix_table(t: pd.DataFrame) -> pd.DataFrame:
     runs on every click over up to a few hundred thousand rows."""
     rix, para = t["rix"].to_numpy(), t["paragraph_no"].to_numpy()
     score = t["score"].to_numpy(dtype=np.float64)
-    codes, themes = pd.factorize(t["theme"], sort=True)
+    if isinstance(t["theme"].dtype, pd.CategoricalDtype):  # the corpus's: codes are there already
+        codes, themes = t["theme"].cat.codes.to_numpy(), t["theme"].cat.categories
+    else:
+        codes, themes = pd.factorize(t["theme"], sort=True)
     new_para = np.ones(len(t), dtype=bool)
     new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
     starts = np.flatnonzero(new_para)
     para_total = np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(t))))
     mass = np.bincount(codes, weights=score / para_total, minlength=len(themes))
-    n_reports = np.bincount(np.unique(codes.astype(np.int64) * (int(rix.max()) + 1) + rix) // (int(rix.max()) + 1),
-                            minlength=len(themes))
-    out = pd.DataFrame({"theme": themes, "n_paragraphs": np.bincount(codes, minlength=len(themes)),
-                        "n_reports": n_reports, "score": np.bincount(codes, weights=score, minlength=len(themes)),
+    seen = np.zeros((int(rix.max()) + 1, len(themes)), dtype=bool)  # report x theme
+    seen[rix, codes] = True
+    n_paragraphs = np.bincount(codes, minlength=len(themes))
+    out = pd.DataFrame({"theme": np.asarray(themes, dtype=object).astype(str), "n_paragraphs": n_paragraphs,
+                        "n_reports": seen.sum(axis=0), "score": np.bincount(codes, weights=score, minlength=len(themes)),
                         "share": mass / mass.sum()})
+    out = out[n_paragraphs > 0]  # categories the selection does not use
     return out.sort_values(["share", "theme"], ascending=[False, True], ignore_index=True)
 
 
@@ -428,12 +433,17 @@ def theme_mix(c: Corpus, flt: Filter) -> pd.DataFrame:
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_matrix(_c: Corpus, key: str, flt: Filter, by: str, top: int, normalise: bool) -> pd.DataFrame:
     t = _themes_for(_c, flt)
-    t = t[t[by].astype(str).str.len() > 0]
-    if t.empty:
+    counts = t[by].value_counts()  # a categorical column: unused names count 0
+    counts = counts[(counts > 0) & (counts.index.astype(str).str.len() > 0)]
+    if counts.empty:
         return pd.DataFrame()
-    keep = t[by].value_counts().nlargest(top).index
-    m = pd.crosstab(t.loc[t[by].isin(keep), by], t.loc[t[by].isin(keep), "theme"])
+    # the busiest rows; ties by name, so the same rows make the cut on every machine
+    keep = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top]
+    keep = [str(k) for k, _ in keep]
+    t = t[t[by].isin(keep)]
+    m = t.groupby([t[by].astype(str), t["theme"].astype(str)], observed=True).size().unstack(fill_value=0)
     m = m.loc[[k for k in keep if k in m.index]]
+    m.index.name, m.columns.name = by, "theme"
     themes = [x for x in _theme_mix(_c, key, flt)["theme"] if x in m.columns]
     m = m[themes]
     if normalise:
@@ -457,6 +467,8 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
     out = t.merge(texts, on=["report_id", "paragraph_no"], how="left")
     out = out.join(_c.reports.set_index("report_id")[["title", "date"]], on="report_id")
     out["evidence"] = _c.evidence(out["row"])
+    for col in ("report_id", "speaker", "district"):  # categories in the corpus, text to readers
+        out[col] = out[col].astype(str)
     return out[["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"]].reset_index(drop=True)
 
 
@@ -682,7 +694,7 @@ def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     paras = _c.sql("SELECT paragraph_no, speaker, text FROM paragraphs WHERE report_id = ? ORDER BY paragraph_no", None, [report_id])
     text = _c.sql("SELECT text FROM report_text WHERE report_id = ?", None, [report_id])
     th = _c.themes[_c.themes["report_id"] == report_id]
-    th = th[["paragraph_no", "theme", "score"]].assign(evidence=_c.evidence(th["row"]))
+    th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)
     tg = tg[tg["report_id"] == report_id].reset_index(drop=True)
     bm = _c.benchmarks[_c.benchmarks["report_id"] == report_id][["benchmark", "n_mentions", "themes"]].reset_index(drop=True)

@@ -125,8 +125,13 @@ def filtered_mask(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> n
         who = flt.speaker
         mask &= np.fromiter((s is not None and who in s for s in reports["speakers"]), dtype=bool, count=len(reports))
     if flt.theme:
-        with_theme = themes.loc[themes["theme"] == flt.theme, "report_id"].unique()
-        mask &= reports["report_id"].isin(with_theme).to_numpy()
+        if "rix" in themes:  # the corpus's themes carry each row's report position
+            with_theme = np.zeros(len(reports), dtype=bool)
+            with_theme[themes["rix"].to_numpy()[(themes["theme"] == flt.theme).to_numpy()]] = True
+            mask &= with_theme
+        else:
+            with_theme = themes.loc[themes["theme"] == flt.theme, "report_id"].unique()
+            mask &= reports["report_id"].isin(with_theme).to_numpy()
     if flt.date_from is not None:
         mask &= (reports["date_hi"] >= pd.Timestamp(flt.date_from)).fillna(False).to_numpy(dtype=bool)
     if flt.date_to is not None:
