@@ -12,10 +12,14 @@ Measures, in this process (AppTest runs the script in a thread, like a server se
 - the district comparison page: opened, then districts A/B changed `--reruns` times;
 - the keywords, themes, targets and reader pages: opened, then the district changed;
 - memory: RSS of this process before the first render, after it (the shared caches:
-  the corpus loaded once per server process), and the growth per additional session
-  (each opening a page and changing a filter), averaged over five sessions.
+  the corpus loaded once per server process), and the growth per additional session:
+  five sessions (one per page, each changing a filter) are opened twice, and the
+  second five's growth, divided by five, is what a session holds (the first five
+  also fill the shared caches for what they show).
 
-Set DUIBIAO_TIMING=1 to have the app log each run's own duration as well. Figures are
+Runs with MALLOC_ARENA_MAX=2, as the README starts the server (`--malloc-default` for
+glibc's default: then memory per session grows with the threads' malloc arenas, see
+bench/README.md). Set DUIBIAO_TIMING=1 to have the app log each run's own duration as well. Figures are
 printed and written to bench/out/app-<time>.json.
 """
 
@@ -40,7 +44,15 @@ TIMEOUT = 900
 
 
 def rss_mb() -> float:
+    """Resident memory after a garbage collection and glibc's malloc_trim: what the
+    process holds, not the free pages its allocator keeps for later."""
     gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
     return psutil.Process().memory_info().rss / 2**20
 
 
@@ -126,21 +138,30 @@ def bench(store: Path, reruns: int) -> dict:
         print(f"{page}: open {opened:.2f} s, filter change rerun median {statistics.median(times):.3f} s, "
               f"p95 {summary(times)['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
 
-    base = rss_mb()
-    sessions = []
-    for page in ("overview", "keywords", "targets", "compare", "themes"):
-        s = new_session(None if page == "overview" else page)
-        timed_run(s)
-        box = s.sidebar.selectbox(key="district")
-        value = next(iter(choices(box, 1)), None)
-        if value is not None:
-            box.set_value(value)
+    # Memory per session: five sessions (one per page, each changing the district) open
+    # a first time, which also fills the shared caches for what they show; then the
+    # same five again: what the second five add is what a session holds.
+    def open_five() -> list:
+        opened = []
+        for page in ("overview", "keywords", "targets", "compare", "themes"):
+            s = new_session(None if page == "overview" else page)
             timed_run(s)
-        sessions.append(s)  # kept alive, as open browser tabs are
+            box = s.sidebar.selectbox(key="district")
+            value = next(iter(choices(box, 1)), None)
+            if value is not None:
+                box.set_value(value)
+                timed_run(s)
+            opened.append(s)  # kept alive, as open browser tabs are
+        return opened
+
+    sessions = open_five()
+    base = rss_mb()
+    sessions += open_five()
+    out["rss_before_5_sessions_mb"] = base
     out["rss_after_5_sessions_mb"] = rss_mb()
-    out["per_session_mb"] = (out["rss_after_5_sessions_mb"] - base) / len(sessions)
+    out["per_session_mb"] = (out["rss_after_5_sessions_mb"] - base) / 5
     print(f"memory per extra session: {out['per_session_mb']:.1f} MB (RSS {base:.0f} -> {out['rss_after_5_sessions_mb']:.0f} MB "
-          "with five more sessions open)", flush=True)
+          "with five more sessions open, after five like them)", flush=True)
     return out
 
 
@@ -149,7 +170,13 @@ def main(argv=None) -> int:
     p.add_argument("--store", type=Path, default=None, help="the store to open (e.g. a bench/run_bench.py --keep store)")
     p.add_argument("--reruns", type=int, default=20)
     p.add_argument("--quick", action="store_true", help="build a store from seeds/ and run a few reruns")
+    p.add_argument("--malloc-default", action="store_true",
+                   help="keep glibc's default malloc arenas (by default the run uses MALLOC_ARENA_MAX=2, as the README's "
+                        "command starts the server)")
     args = p.parse_args(argv)
+    if not args.malloc_default and "MALLOC_ARENA_MAX" not in os.environ:
+        # glibc reads it at start-up only: run this script again with it set
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "MALLOC_ARENA_MAX": "2"})
     sys.path.insert(0, str(ROOT))
     if args.quick or args.store is None:
         from analysis.build import build
@@ -167,6 +194,7 @@ def main(argv=None) -> int:
     result["n_reports"] = snap.manifest.get("n_reports")
     result["date"] = time.strftime("%Y-%m-%d")
     result["load_average"] = os.getloadavg()
+    result["malloc_arena_max"] = os.environ.get("MALLOC_ARENA_MAX", "default")
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"app-{time.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -193,7 +193,7 @@ def free_port() -> int:
 
 
 def start_server(store: Path, port: int, log_path: Path, timeout: float = 90) -> subprocess.Popen:
-    env = {**os.environ, "DUIBIAO_STORE": str(store), "DUIBIAO_TIMING": "1"}
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, "DUIBIAO_STORE": str(store), "DUIBIAO_TIMING": "1"}  # as the README starts it
     logf = open(log_path, "w")
     proc = subprocess.Popen(
         [PYTHON, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true",

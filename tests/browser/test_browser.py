@@ -62,7 +62,7 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(store):
     port = _free_port()
-    env = {**os.environ, "DUIBIAO_STORE": str(store)}
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, "DUIBIAO_STORE": str(store)}  # as the README starts it
     log = open(store.parent / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true",
