@@ -343,13 +343,16 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     selected, rescore, n_touched, new_parts = [], set(), 0, []
     top = _PreviousTop(previous, top_k)
     for k, path in enumerate(tf_parts):  # one pass: each part is read once (at most)
-        if k in changes.linked_parts:
-            if not changed_idf:
-                continue  # nothing new in it, nothing in it can move
-            terms = _read(path, ["term"]).column("term")
-            if not any(pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in terms.chunks):
-                continue  # holds none of the changed terms
-        rows = _Rows.of(_read(path, TF_COLUMNS))
+        if k in changes.linked_parts and not changed_idf:
+            continue  # nothing new in it, nothing in it can move
+        # one read of the whole part: the term column is most of it, so reading it alone
+        # first (to skip parts without a changed term) cost more than it saved, as an
+        # edit almost always changes the document frequency of some common word
+        table = _read(path, TF_COLUMNS)
+        if k in changes.linked_parts and not any(
+                pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in table.column("term").chunks):
+            continue  # holds none of the changed terms
+        rows = _Rows.of(table)
         in_part = set(rows.report_names)
         wanted = (changes.added_reports & in_part) - changes.removed_reports
         if wanted:
