@@ -212,9 +212,12 @@ def read_coded(snap: Snapshot, name: str, columns: list[str], strings: list[str]
 
 
 def read_terms(snap: Snapshot, order: pa.Array) -> TermTables:
-    tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
     spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
                      keep=lambda t: pc.not_equal(t["speaker"], ""))
+    if any(p.exists() for p in snap.part_paths("_tf")):
+        tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
+    else:  # a store without the hidden table (written by hand, or pruned): sum term_counts
+        tf, _ = upload_terms(snap.read("term_counts", TERM_COLUMNS))
     return term_tables(tf, spk, order)
 
 

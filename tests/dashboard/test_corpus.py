@@ -188,3 +188,17 @@ def test_group_summary_is_the_top_of_the_group_terms(corpus):
     want = full.sort_values("count", ascending=False, kind="stable").head(10)
     assert top["count"].tolist() == want["count"].tolist()
     assert set(top["term"]) <= set(full["term"])
+
+
+def test_a_store_without_the_hidden_tf_table_still_counts_terms(store, stored, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(store.resolve(), copy)
+    (copy / "_tf.parquet").unlink()
+    c = Corpus.from_snapshot(open_snapshot(copy))
+    got = data.term_ranking(c, Filter(), "count", limit=40)
+    want = stored["term_counts"].groupby("term")["count"].sum().astype(float).rename("weight").reset_index()
+    want = _ranked(want.assign(n_reports=0), 40)
+    assert got["term"].tolist() == want["term"].tolist()
+    assert got["weight"].tolist() == want["weight"].tolist()
