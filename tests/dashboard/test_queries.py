@@ -1,4 +1,4 @@
-"""The dashboard's queries against straightforward pandas over the stored tables.
+"""The dashboard's queries (dashboard.data over dashboard.corpus) against straightforward pandas over the stored tables.
 
 The corpus answers from CSR arrays, masks and DuckDB views over Parquet; these
 tests recompute each answer the plain way (groupby over the whole stored table)
