@@ -342,9 +342,12 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     ))
     selected, rescore, n_touched, new_parts = [], set(), 0, []
     top = _PreviousTop(previous, top_k)
+    holders = _holders(previous, changed, delta)
     for k, path in enumerate(tf_parts):  # one pass: each part is read once (at most)
         if k in changes.linked_parts and not changed_idf:
             continue  # nothing new in it, nothing in it can move
+        if k in changes.linked_parts and holders is not None and not _holds_any(path, holders):
+            continue  # no report in it had a changed term among its keywords, see _holders
         # one read of the whole part: the term column is most of it, so reading it alone
         # first (to skip parts without a changed term) cost more than it saved, as an
         # edit almost always changes the document frequency of some common word
@@ -387,6 +390,30 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
         tables.append(_score(rows, term_idf[rows.term_codes], top_k))
     info = {"changed_terms": len(changed), "touched": n_touched, "rescored": len(rescore)}
     return tables, df_table, info
+
+
+def _holders(previous: pa.Table, changed: pa.Array, delta: pa.Table) -> pa.Array | None:
+    """The reports whose previous keywords hold a changed term, when those are the only
+    reports of unchanged parts whose keywords can move; None when any report may move.
+
+    IDF falls as document frequency rises (`idf_of`). When no changed term became rarer,
+    a changed term's weight in a report did not grow (the report's total is unchanged:
+    its file is unchanged), so a term below the report's k-th keyword stays below it,
+    and the other terms keep their weights: only reports holding a changed term among
+    their keywords can move (a report with fewer than k terms holds all of them). An edit
+    that adds text usually makes common words more frequent and none rarer, and then
+    the parts without such a report need not be read at all.
+    """
+    if delta.num_rows and pc.any(pc.less(delta["n"], 0)).as_py():
+        return None
+    hit = previous.filter(pc.is_in(previous["term"], value_set=changed))
+    return pc.unique(hit["report_id"])
+
+
+def _holds_any(path: Path, reports: pa.Array) -> bool:
+    """Whether the `_tf` part at `path` has rows of any of `reports` (its report column only)."""
+    ids = _read(path, ["report_id"]).column("report_id")
+    return any(pc.any(pc.is_in(c.dictionary, value_set=reports)).as_py() for c in ids.chunks if len(c))
 
 
 def _touched(rows: _Rows, changed: pa.Array) -> list[tuple[str, str, int]]:
