@@ -187,6 +187,21 @@ def stack_keywords(base: KeywordTables, extra: KeywordTables) -> KeywordTables:
 # --- reading the store ---------------------------------------------------------------------------
 
 
+def report_parts(snap: Snapshot) -> tuple[np.ndarray | None, dict[str, list[str]]]:
+    """(the part of each report, in `reports` order; the part files of each text table).
+
+    Part k of every per-file table holds the rows of the same files (analysis.store), so
+    a report's paragraphs are in part k of `paragraphs` when the report is in part k of
+    `reports`: a text query about some reports need read only their parts. None when
+    the tables are not split the same way."""
+    files = {t: [str(p) for p in snap.part_paths(t)] for t in {t for t, _ in TEXT_VIEWS.values()}}
+    parts = snap.part_paths("reports")
+    if len({len(f) for f in files.values()} | {len(parts)}) != 1:
+        return None, files
+    rows = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+    return np.repeat(np.arange(len(parts)), rows), files
+
+
 def read_tables(snap: Snapshot) -> dict[str, pa.Table]:
     """The small tables the corpus holds (text columns left on disk)."""
     spk = snap.read("paragraphs", SPEAKER_COLUMNS)
@@ -244,6 +259,10 @@ def upload_terms(tc: pa.Table) -> tuple[pa.Table, pa.Table]:
     return tf, spk
 
 
+def _parquet_list(paths: Sequence[str]) -> str:
+    return "read_parquet([" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "])"
+
+
 def text_connection(sources: dict[str, str], extras: dict[str, pa.Table] | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with one view per `TEXT_VIEWS` entry over the stored Parquet
     (`sources`: stored table -> read_parquet(...)) plus, for uploads, their rows."""
@@ -271,13 +290,15 @@ class Corpus:
 
     def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
-                 terms: Deferred, targets: Deferred, uploads: tuple[str, ...] = ()):
+                 terms: Deferred, targets: Deferred, uploads: tuple[str, ...] = (),
+                 parts: tuple[np.ndarray | None, dict[str, list[str]]] = (None, {})):
         from dashboard.data import date_bounds, report_label  # plain helpers
 
         self.key, self.manifest, self.uploads = key, manifest, uploads
         self.arrow = tables  # kept to stack uploads on
         self.keywords = keywords
         self.text_sources, self.text_db = text_sources, text_db
+        self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
         self._terms, self._targets = terms, targets
         self._targets_frame: pd.DataFrame | None = None
         self._lock = threading.Lock()
@@ -331,7 +352,8 @@ class Corpus:
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
         terms = Deferred(lambda: read_terms(snap, order))
         targets = Deferred(lambda: snap.read("targets"))
-        return cls(_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets)
+        return cls(_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets,
+                   parts=report_parts(snap))
 
     @classmethod
     def with_uploads(cls, base: "Corpus", uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> "Corpus":
@@ -356,9 +378,10 @@ class Corpus:
         hashes = tuple(h for h, _ in uploads)
         key = base.key + "|uploads:" + ",".join(h[:12] for h in hashes)
         db = text_connection(base.text_sources, extra)
+        part_of = None if base.part_of is None else np.concatenate([base.part_of, np.full(len(up_order), -1)])
         return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
                    Deferred(terms), Deferred(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
-                   hashes)
+                   hashes, parts=(part_of, base.part_files))
 
     # -- lazily loaded parts --
 
@@ -387,19 +410,45 @@ class Corpus:
         """Selected reports as a boolean mask over `reports` (None: every report)."""
         return filtered_mask(self.reports, self.report_themes, flt) if flt.active else None
 
-    def sql(self, query: str, mask: np.ndarray | None = None, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run `query` over the text views on a private cursor; `{ids}` in the query is the
-        selection (`report_id IN (...)`, or TRUE when `mask` is None)."""
+    def sql(self, query: str, mask: np.ndarray | None = None, params: Sequence[Any] | None = None,
+            register: dict[str, pa.Table] | None = None) -> pd.DataFrame:
+        """Run `query` over the text views on a private cursor.
+
+        `{ids}` in the query is the selection (`report_id IN (...)`, or TRUE when `mask`
+        is None); `{paragraphs}` and `{report_text}` are those views, read from only the
+        part files holding the selected reports when there is a selection. `register`:
+        Arrow tables the query uses by name."""
         cur = self.text_db.cursor()
         try:
+            for name, table in (register or {}).items():
+                cur.register(name, table)
+            views = {v: self.text_source(v, mask) for v in TEXT_VIEWS}
             if mask is None:
                 q = query.replace("{ids}", "TRUE")
             else:
                 cur.register("_ids", pa.table({"report_id": self.order.filter(pa.array(mask))}))
                 q = query.replace("{ids}", "report_id IN (SELECT report_id FROM _ids)")
+            for v, source in views.items():
+                q = q.replace("{" + v + "}", source)
             return cur.execute(q, list(params or [])).df()
         finally:
             cur.close()
+
+    def text_source(self, view: str, mask: np.ndarray | None) -> str:
+        """The SQL source of a text view for the reports of `mask`: the view itself, or its
+        columns read from the part files that hold those reports (plus uploads' rows)."""
+        if mask is None or self.part_of is None:
+            return view
+        table, cols = TEXT_VIEWS[view]
+        parts = np.unique(self.part_of[mask])
+        files = [self.part_files[table][k] for k in parts.tolist() if k >= 0]
+        select = ", ".join(cols)
+        pieces = [f"SELECT {select} FROM {_parquet_list(files)}"] if files else []
+        if self.uploads and (parts < 0).any():
+            pieces.append(f"SELECT {select} FROM _up_{view}")
+        if not pieces:
+            return f"(SELECT {select} FROM {view} WHERE FALSE)"
+        return "(" + " UNION ALL ".join(pieces) + ")"
 
     def evidence(self, rows: Any) -> list[list[str]]:
         """The matched terms of the themed paragraphs at `rows` (the `row` column of `themes`)."""

@@ -320,12 +320,12 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
     totals = _c.sql(
         f"""SELECT coalesce(sum((length(text) - length(replace(text, ?, ''))) // {n}), 0) AS mentions,
                    count(*) AS paragraphs, count(DISTINCT report_id) AS reports
-            FROM paragraphs WHERE {{ids}} AND contains(text, ?)""",
+            FROM {{paragraphs}} WHERE {{ids}} AND contains(text, ?)""",
         ids, [term, term],
     ).iloc[0]
     # Sentences only for the first paragraphs (in report order): enough for `limit` lines.
     paras = _c.sql(
-        f"""SELECT report_id, paragraph_no, speaker, text FROM paragraphs
+        f"""SELECT report_id, paragraph_no, speaker, text FROM {{paragraphs}}
             WHERE {{ids}} AND contains(text, ?) ORDER BY report_id, paragraph_no LIMIT {int(limit)}""",
         ids, [term],
     )
@@ -473,17 +473,15 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
 
 
 def _paragraph_rows(c: Corpus, keys: pd.DataFrame) -> pd.DataFrame:
-    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the store."""
+    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the part
+    files holding their reports."""
     import pyarrow as pa
 
-    cur = c.text_db.cursor()
-    try:
-        cur.register("_keys", pa.table({"report_id": keys["report_id"].astype(str).tolist(),
-                                        "paragraph_no": keys["paragraph_no"].astype("int64").tolist()}))
-        sel = "SELECT p.report_id, p.paragraph_no, p.text FROM paragraphs p SEMI JOIN _keys k USING (report_id, paragraph_no)"
-        return cur.execute(sel).df()
-    finally:
-        cur.close()
+    ids = keys["report_id"].astype(str)
+    mask = c.reports["report_id"].isin(set(ids)).to_numpy()
+    table = pa.table({"report_id": ids.tolist(), "paragraph_no": keys["paragraph_no"].astype("int64").tolist()})
+    return c.sql("SELECT p.report_id, p.paragraph_no, p.text FROM {paragraphs} p SEMI JOIN _keys k USING (report_id, paragraph_no)",
+                 mask, register={"_keys": table})
 
 
 def theme_evidence(c: Corpus, flt: Filter, theme: str, limit: int = 30) -> pd.DataFrame:
@@ -691,8 +689,9 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
-    paras = _c.sql("SELECT paragraph_no, speaker, text FROM paragraphs WHERE report_id = ? ORDER BY paragraph_no", None, [report_id])
-    text = _c.sql("SELECT text FROM report_text WHERE report_id = ?", None, [report_id])
+    one = _c.reports["report_id"].to_numpy() == report_id  # read from the part file holding it
+    paras = _c.sql("SELECT paragraph_no, speaker, text FROM {paragraphs} WHERE report_id = ? ORDER BY paragraph_no", one, [report_id])
+    text = _c.sql("SELECT text FROM {report_text} WHERE report_id = ?", one, [report_id])
     th = _c.themes[_c.themes["report_id"] == report_id]
     th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)

@@ -202,3 +202,33 @@ def test_a_store_without_the_hidden_tf_table_still_counts_terms(store, stored, t
     want = _ranked(want.assign(n_reports=0), 40)
     assert got["term"].tolist() == want["term"].tolist()
     assert got["weight"].tolist() == want["weight"].tolist()
+
+
+def test_text_is_read_from_the_parts_holding_the_selected_reports(tmp_path, monkeypatch, stored):
+    """A store split into a part per file: one report's text comes from one part file,
+    and every text view gives the same rows as over the whole store."""
+    import analysis.build as build_mod
+
+    monkeypatch.setattr(build_mod, "GROUP_BYTES", 1)
+    out = tmp_path / "store"
+    build_mod.build([ROOT / "seeds"], out, workers=1, progress=False)
+    c = Corpus.from_snapshot(open_snapshot(out))
+    assert c.part_of is not None and len(set(c.part_of.tolist())) == 5  # a part per seed file
+    paragraphs = stored["paragraphs"]
+    for i, rid in enumerate(c.reports["report_id"]):
+        one = np.zeros(len(c.reports), dtype=bool)
+        one[i] = True
+        assert c.text_source("paragraphs", one).count(".parquet'") == 1
+        parts = data.report_parts(c, rid)
+        want = paragraphs[paragraphs["report_id"] == rid].sort_values("paragraph_no")["text"].tolist()
+        assert parts["paragraphs"]["text"].tolist() == want
+        assert parts["text"] == stored["reports"].set_index("report_id").loc[rid, "text"]
+    district = c.options.districts[0]
+    hits, totals = data.kwic(c, Filter(district=district), "发展")
+    ids = set(data.ids_for(c, Filter(district=district)))
+    chosen = paragraphs[paragraphs["report_id"].isin(ids)]["text"]
+    assert totals.mentions == int(chosen.str.count("发展").sum()) > 0
+    assert set(hits["report_id"]) <= ids
+    ev = data.theme_evidence(c, Filter(district=district), c.options.themes[0])
+    text_of = paragraphs.set_index(["report_id", "paragraph_no"])["text"]
+    assert len(ev) > 0 and all(text_of[(r, p)] == t for r, p, t in zip(ev["report_id"], ev["paragraph_no"], ev["text"]))
