@@ -315,20 +315,28 @@ class KwicTotals:
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals]:
+    import pyarrow as pa
+
     ids = mask_for(_c, flt)
     n = len(term)
-    totals = _c.sql(
-        f"""SELECT coalesce(sum((length(text) - length(replace(text, ?, ''))) // {n}), 0) AS mentions,
-                   count(*) AS paragraphs, count(DISTINCT report_id) AS reports
+    # One scan of the text for where the term is (no text comes back), then the text of
+    # the first `limit` of those paragraphs in corpus order, from the parts holding them.
+    hits = _c.sql(
+        f"""SELECT report_id, paragraph_no, (length(text) - length(replace(text, ?, ''))) // {n} AS mentions
             FROM {{paragraphs}} WHERE {{ids}} AND contains(text, ?)""",
         ids, [term, term],
-    ).iloc[0]
-    # Sentences only for the first paragraphs (in report order): enough for `limit` lines.
-    paras = _c.sql(
-        f"""SELECT report_id, paragraph_no, speaker, text FROM {{paragraphs}}
-            WHERE {{ids}} AND contains(text, ?) ORDER BY report_id, paragraph_no LIMIT {int(limit)}""",
-        ids, [term],
     )
+    totals = KwicTotals(int(hits["mentions"].sum()), len(hits), int(hits["report_id"].nunique()))
+    hits["rix"] = _c._by_id.reindex(hits["report_id"]).to_numpy()
+    first = hits.sort_values(["rix", "paragraph_no"], kind="stable").head(int(limit))
+    mask = np.zeros(len(_c.reports), dtype=bool)
+    mask[first["rix"].to_numpy(dtype=np.int64)] = True
+    keys = pa.table({"report_id": first["report_id"].astype(str).tolist(),
+                     "paragraph_no": first["paragraph_no"].astype("int64").tolist()})
+    paras = _c.sql("SELECT p.report_id, p.paragraph_no, p.speaker, p.text FROM {paragraphs} p "
+                   "SEMI JOIN _keys k USING (report_id, paragraph_no)", mask, register={"_keys": keys})
+    paras["rix"] = _c._by_id.reindex(paras["report_id"]).to_numpy()
+    paras = paras.sort_values(["rix", "paragraph_no"], kind="stable")
     rows = []
     for p in paras.itertuples(index=False):
         for s, e in split_sentences(p.text):
@@ -339,12 +347,12 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
             break
     df = pd.DataFrame(rows[:limit], columns=KWIC_COLUMNS[:5])
     df = df.join(_c.reports.set_index("report_id")[["title", "district", "date", "source_file"]], on="report_id")
-    return df, KwicTotals(int(totals["mentions"]), int(totals["paragraphs"]), int(totals["reports"]))
+    return df, totals
 
 
 def kwic(c: Corpus, flt: Filter, term: str, limit: int = 500) -> tuple[pd.DataFrame, KwicTotals]:
-    """Sentences of the selected reports holding `term` (the first `limit`, in report
-    order) and the totals over all selected reports."""
+    """Sentences of the selected reports holding `term` (the first `limit`, in the order
+    of the reports in the corpus) and the totals over all selected reports."""
     term = (term or "").strip()
     if not term:
         return pd.DataFrame(columns=KWIC_COLUMNS), KwicTotals()
