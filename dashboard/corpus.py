@@ -19,6 +19,8 @@ server's memory does not grow with the corpus's text.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -282,6 +284,46 @@ def text_connection(sources: dict[str, str], extras: dict[str, pa.Table] | None 
     return db
 
 
+# --- labels and keys ----------------------------------------------------------------------------
+
+
+def snapshot_key(snap: Snapshot) -> str:
+    m = snap.manifest
+    return f"{snap.path}|{m.get('built_at', '')}|{m.get('fingerprint', '')}|{m.get('n_reports', '')}"
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
+
+
+def date_bounds(value: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day covered by an ISO date that may be partial (2019, 2019-05, 2019-05-03)."""
+    m = _DATE.match((value or "").strip())
+    if not m:
+        return None, None
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if mo is None:
+            return dt.date(y, 1, 1), dt.date(y, 12, 31)
+        mo = int(mo)
+        if d is None:
+            last = (dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
+            return dt.date(y, mo, 1), last
+        day = dt.date(y, mo, int(d))
+        return day, day
+    except ValueError:
+        return None, None
+
+
+def report_label(r: Any) -> str:
+    """One line naming a report for pickers: date · district · speaker · title (plain text)."""
+    parts = [getattr(r, "date", "") or "日期不详", getattr(r, "district", "") or "区域不详"]
+    if getattr(r, "speaker", ""):
+        parts.append(r.speaker)
+    title = (getattr(r, "title", "") or "").strip() or f"{r.source_file} 第{r.report_no}篇"
+    parts.append(title[:40] + ("…" if len(title) > 40 else ""))
+    return " · ".join(parts)
+
+
 # --- the corpus ----------------------------------------------------------------------------------
 
 
@@ -292,16 +334,12 @@ class Corpus:
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
                  terms: Deferred, targets: Deferred, uploads: tuple[str, ...] = (),
                  parts: tuple[np.ndarray | None, dict[str, list[str]]] = (None, {})):
-        from dashboard.data import date_bounds, report_label  # plain helpers
-
         self.key, self.manifest, self.uploads = key, manifest, uploads
         self.arrow = tables  # kept to stack uploads on
         self.keywords = keywords
         self.text_sources, self.text_db = text_sources, text_db
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
         self._terms, self._targets = terms, targets
-        self._targets_frame: pd.DataFrame | None = None
-        self._lock = threading.Lock()
         self.order = tables["reports"]["report_id"].combine_chunks()
         self.files = tables["files"].to_pandas()
         self.benchmarks = tables["benchmarks"].to_pandas()
@@ -328,7 +366,7 @@ class Corpus:
         """Themed paragraphs with the paragraph's speaker and the report's district and position."""
         t = themes.select(THEME_COLUMNS).to_pandas()
         t["row"] = np.arange(len(t))  # position in `themes`, for `evidence`
-        self._evidence = themes["evidence"].combine_chunks()
+        self._evidence = themes["evidence"]  # chunked as read: take() needs no single copy
         rix = report_positions(themes["report_id"], self.order)
         t["rix"] = rix
         key = pd.MultiIndex.from_arrays([t["report_id"], t["paragraph_no"]])
@@ -352,7 +390,7 @@ class Corpus:
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
         terms = Deferred(lambda: read_terms(snap, order))
         targets = Deferred(lambda: snap.read("targets"))
-        return cls(_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets,
+        return cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets,
                    parts=report_parts(snap))
 
     @classmethod
@@ -397,12 +435,6 @@ class Corpus:
     def targets_arrow(self) -> pa.Table:
         return self._targets.result()
 
-    def targets_frame(self, build: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
-        """All targets as one frame, made once per corpus by `build` (from the stored rows)."""
-        with self._lock:
-            if self._targets_frame is None:
-                self._targets_frame = build(self.targets_arrow().to_pandas())
-            return self._targets_frame
 
     # -- queries --
 
@@ -466,6 +498,3 @@ class Corpus:
         return self.files[self.files["status"] != "ok"][["source_file", "status", "message"]]
 
 
-def _key(snap: Snapshot) -> str:
-    m = snap.manifest
-    return f"{snap.path}|{m.get('built_at', '')}|{m.get('fingerprint', '')}|{m.get('n_reports', '')}"

@@ -18,21 +18,20 @@ view is a cache hit. All caches are bounded (`max_entries`, `ttl`).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.sentences import sentence_spans
 from analysis.store import Snapshot, StoreError, open_snapshot
-from dashboard.corpus import Corpus
+from dashboard.corpus import Corpus, snapshot_key
 from dashboard.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,45 +78,6 @@ def build_store(path: Path | None = None, sources: Sequence[Path] = (SEEDS,)) ->
     with _BUILD_LOCK:
         result = build(list(sources), path or store_path(), workers=1, progress=False, wait=600)
     return result.summary()
-
-
-def snapshot_key(snap: Snapshot) -> str:
-    m = snap.manifest
-    return f"{snap.path}|{m.get('built_at', '')}|{m.get('fingerprint', '')}|{m.get('n_reports', '')}"
-
-
-# --- date parsing ------------------------------------------------------------------------------
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
-
-
-def date_bounds(value: str | None) -> tuple[dt.date | None, dt.date | None]:
-    """First and last day covered by an ISO date that may be partial (2019, 2019-05, 2019-05-03)."""
-    m = _DATE.match((value or "").strip())
-    if not m:
-        return None, None
-    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
-    try:
-        if mo is None:
-            return dt.date(y, 1, 1), dt.date(y, 12, 31)
-        mo = int(mo)
-        if d is None:
-            last = (dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
-            return dt.date(y, mo, 1), last
-        day = dt.date(y, mo, int(d))
-        return day, day
-    except ValueError:
-        return None, None
-
-
-def report_label(r: Any) -> str:
-    """One line naming a report for pickers: date · district · speaker · title (plain text)."""
-    parts = [getattr(r, "date", "") or "日期不详", getattr(r, "district", "") or "区域不详"]
-    if getattr(r, "speaker", ""):
-        parts.append(r.speaker)
-    title = (getattr(r, "title", "") or "").strip() or f"{r.source_file} 第{r.report_no}篇"
-    parts.append(title[:40] + ("…" if len(title) > 40 else ""))
-    return " · ".join(parts)
 
 
 # --- cached loaders ----------------------------------------------------------------------------
@@ -186,10 +146,6 @@ def _mask(_c: Corpus, key: str, flt: Filter) -> np.ndarray | None:
 def mask_for(c: Corpus, flt: Filter) -> np.ndarray | None:
     """Selected reports as a boolean mask over `c.reports`; None when no filter is set."""
     return _mask(c, c.key, flt) if flt.active else None
-
-
-def ids_for(c: Corpus, flt: Filter) -> list[str]:
-    return reports_for(c, flt)["report_id"].tolist()
 
 
 @st.cache_resource(max_entries=16, ttl=TTL, show_spinner=False)
@@ -297,12 +253,6 @@ def term_ranking(c: Corpus, flt: Filter, method: str = "tfidf", limit: int = 50)
     return _term_ranking(c, c.key, flt, method, int(limit))
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    from analysis.sentences import sentence_spans
-
-    return sentence_spans(text)
-
-
 KWIC_COLUMNS = ["report_id", "paragraph_no", "speaker", "sentence", "hits", "title", "district", "date", "source_file"]
 
 
@@ -339,7 +289,7 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
     paras = paras.sort_values(["rix", "paragraph_no"], kind="stable")
     rows = []
     for p in paras.itertuples(index=False):
-        for s, e in split_sentences(p.text):
+        for s, e in sentence_spans(p.text):
             sentence = p.text[s:e]
             if term in sentence:
                 rows.append((p.report_id, p.paragraph_no, p.speaker, sentence, sentence.count(term)))
@@ -413,10 +363,7 @@ def theme_mix_table(t: pd.DataFrame) -> pd.DataFrame:
     runs on every click over up to a few hundred thousand rows."""
     rix, para = t["rix"].to_numpy(), t["paragraph_no"].to_numpy()
     score = t["score"].to_numpy(dtype=np.float64)
-    if isinstance(t["theme"].dtype, pd.CategoricalDtype):  # the corpus's: codes are there already
-        codes, themes = t["theme"].cat.codes.to_numpy(), t["theme"].cat.categories
-    else:
-        codes, themes = pd.factorize(t["theme"], sort=True)
+    codes, themes = t["theme"].cat.codes.to_numpy(), t["theme"].cat.categories  # categorical in the corpus
     new_para = np.ones(len(t), dtype=bool)
     new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
     starts = np.flatnonzero(new_para)
@@ -549,8 +496,14 @@ def _targets_view(t: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
     return t[TARGET_COLUMNS + ["cmp_unit", "kind_label", "rix"]].reset_index(drop=True)
 
 
+@st.cache_resource(max_entries=2, ttl=TTL, show_spinner="正在载入数值目标……")
+def _all_targets(_c: Corpus, key: str) -> pd.DataFrame:
+    return _targets_view(_c.targets_arrow().to_pandas(), _c.reports)
+
+
 def all_targets(c: Corpus) -> pd.DataFrame:
-    return c.targets_frame(lambda t: _targets_view(t, c.reports))
+    """Every target of the corpus with the columns the pages show (shared, never modified)."""
+    return _all_targets(c, c.key)
 
 
 def targets(c: Corpus, flt: Filter) -> pd.DataFrame:
@@ -643,25 +596,19 @@ def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:
     return tt.by_report.totals(mask, len(tt.vocab))[0]
 
 
-def group_terms(c: Corpus, flt: Filter, by: str, who: str) -> pd.DataFrame:
-    """Term counts of one comparison group (a speaker's own words when by='speaker'), every term."""
-    counts = _group_vector(c, flt, by, who)
-    present = np.flatnonzero(counts > 0)
-    return pd.DataFrame({"term": c.terms().vocab[present], "count": counts[present].astype(np.int64)})
-
-
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
-def _group_summary(_c: Corpus, key: str, flt: Filter, by: str, who: str, top: int) -> tuple[int, pd.DataFrame]:
+def _group_summary(_c: Corpus, key: str, flt: Filter, by: str, who: str, top: int | None) -> tuple[int, pd.DataFrame]:
     counts = _group_vector(_c, flt, by, who)
-    best = np.argsort(-counts, kind="stable")[:top]
-    best = best[counts[best] > 0]
+    best = np.argsort(-counts, kind="stable")
+    best = best[counts[best] > 0][:top]
     return int(counts.sum()), pd.DataFrame({"term": _c.terms().vocab[best], "count": counts[best].astype(np.int64)})
 
 
-def group_summary(c: Corpus, flt: Filter, by: str, who: str, top: int = 100) -> tuple[int, pd.DataFrame]:
-    """(words in the group, its `top` most frequent terms): what the comparison page shows.
-    Cached small, where a group's full term list is a few MB per cache entry."""
-    return _group_summary(c, c.key, flt, by, who, int(top))
+def group_summary(c: Corpus, flt: Filter, by: str, who: str, top: int | None = 100) -> tuple[int, pd.DataFrame]:
+    """(words in one comparison group, its `top` most frequent terms, all with top=None):
+    a speaker's own words when by='speaker'. What the comparison page shows is cached
+    small, where a group's whole term list is a few MB per cache entry."""
+    return _group_summary(c, c.key, flt, by, who, None if top is None else int(top))
 
 
 @st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)

@@ -110,7 +110,8 @@ def filtered_mask(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> n
 
     - speaker matches the report's byline speaker OR any paragraph speaker
       (`reports.speakers`, a tuple per report), since meeting reports quote several leaders;
-    - theme keeps reports with at least one paragraph carrying it (`themes`: report_id, theme);
+    - theme keeps reports with at least one paragraph carrying it (`themes`: rix, the
+      report's row in `reports`, and theme);
     - a date range keeps reports whose (possibly partial) date overlaps it: `2019-05`
       is the whole of May; undated reports drop out once a date bound is set.
     """
@@ -124,26 +125,15 @@ def filtered_mask(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> n
     if flt.speaker:
         who = flt.speaker
         mask &= np.fromiter((s is not None and who in s for s in reports["speakers"]), dtype=bool, count=len(reports))
-    if flt.theme:
-        if "rix" in themes:  # the corpus's themes carry each row's report position
-            with_theme = np.zeros(len(reports), dtype=bool)
-            with_theme[themes["rix"].to_numpy()[(themes["theme"] == flt.theme).to_numpy()]] = True
-            mask &= with_theme
-        else:
-            with_theme = themes.loc[themes["theme"] == flt.theme, "report_id"].unique()
-            mask &= reports["report_id"].isin(with_theme).to_numpy()
+    if flt.theme:  # `themes` carries each row's report position (rix)
+        with_theme = np.zeros(len(reports), dtype=bool)
+        with_theme[themes["rix"].to_numpy()[(themes["theme"] == flt.theme).to_numpy()]] = True
+        mask &= with_theme
     if flt.date_from is not None:
         mask &= (reports["date_hi"] >= pd.Timestamp(flt.date_from)).fillna(False).to_numpy(dtype=bool)
     if flt.date_to is not None:
         mask &= (reports["date_lo"] <= pd.Timestamp(flt.date_to)).fillna(False).to_numpy(dtype=bool)
     return mask
-
-
-def filtered_report_ids(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> list[str]:
-    """Report ids matching every active filter (`filtered_mask`), in the order of `reports`."""
-    if reports.empty:
-        return []
-    return reports["report_id"].to_numpy()[filtered_mask(reports, themes, flt)].tolist()
 
 
 # --- Streamlit side ---------------------------------------------------------------------------

@@ -79,10 +79,6 @@ class TermIndex:
     def n_rows(self) -> int:
         return len(self.indptr) - 1
 
-    @property
-    def nbytes(self) -> int:
-        return self.indptr.nbytes + self.terms.nbytes + self.values.nbytes
-
     def positions(self, mask: np.ndarray | None) -> slice | np.ndarray:
         if mask is None or bool(mask.all()):
             return slice(None)

@@ -21,6 +21,17 @@ MAX_TABLE_ROWS = 5000  # rows sent to the browser in one table; downloads hold e
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"], "locale": "zh-CN"}
 
 
+def page_header(ctx: Ctx, title: str, *, needs_reports: bool = True) -> bool:
+    """The page title and the filter caption; False (after saying so) when the filter
+    selects no report and the page has nothing to show."""
+    st.title(title)
+    filter_caption(ctx)
+    if needs_reports and not ctx.n_reports:
+        no_data()
+        return False
+    return True
+
+
 def filter_caption(ctx: Ctx, n: int | None = None) -> None:
     n = ctx.n_reports if n is None else n
     st.caption(f":material/filter_alt: {escape_inline(ctx.flt.describe())} · **{n}** 篇报告")

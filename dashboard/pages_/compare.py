@@ -36,8 +36,7 @@ def _by_from_url() -> str:
 
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
-    st.title("区域对比")
-    ui.filter_caption(ctx)
+    ui.page_header(ctx, "区域对比", needs_reports=False)
 
     by = _by_from_url()
     st.session_state["_cmp_by"] = by

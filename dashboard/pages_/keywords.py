@@ -37,10 +37,7 @@ def _pick_term(chart_key: str, options: tuple[str, ...]):
 
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
-    st.title("关键词")
-    ui.filter_caption(ctx)
-    if not ctx.n_reports:
-        ui.no_data()
+    if not ui.page_header(ctx, "关键词"):
         return
 
     choice = st.segmented_control("排序方法", list(METHODS), default="TF-IDF", key="method", bind="query-params",

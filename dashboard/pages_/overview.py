@@ -16,8 +16,7 @@ REPORT_COLUMNS = {
 
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
-    st.title("总览")
-    ui.filter_caption(ctx)
+    ui.page_header(ctx, "总览", needs_reports=False)
     stats = data.overview(c, flt)
 
     m = st.columns([1, 1, 1, 2, 1])

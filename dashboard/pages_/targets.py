@@ -30,10 +30,7 @@ def _export(c, flt, kinds: list[str], units: list[str]) -> pd.DataFrame:
 
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
-    st.title("目标")
-    ui.filter_caption(ctx)
-    if not ctx.n_reports:
-        ui.no_data()
+    if not ui.page_header(ctx, "目标"):
         return
     all_rows = data.targets(c, flt)
     if all_rows.empty:

@@ -11,10 +11,7 @@ from dashboard.markup import escape_inline, highlight, term_spans
 
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
-    st.title("主题")
-    ui.filter_caption(ctx)
-    if not ctx.n_reports:
-        ui.no_data()
+    if not ui.page_header(ctx, "主题"):
         return
     mix = data.theme_mix(c, flt)
     if mix.empty:

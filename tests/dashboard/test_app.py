@@ -138,7 +138,7 @@ def test_bogus_url_values_are_dropped(app, tables):
 
 
 def test_date_range_from_url(app, tables):
-    from dashboard.data import date_bounds
+    from dashboard.corpus import date_bounds
 
     dated = [date_bounds(d) for d in tables["reports"]["date"]]
     dated = [b for b in dated if b[0]]

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard.data import date_bounds
-from dashboard.filters import Filter, apply_chart_selection, filter_options, filtered_report_ids, picked_value
+from dashboard.corpus import date_bounds
+from dashboard.filters import Filter, apply_chart_selection, filter_options, filtered_mask, picked_value
 
 
 def _reports() -> pd.DataFrame:
@@ -25,7 +25,7 @@ def _reports() -> pd.DataFrame:
     return df
 
 
-THEMES = pd.DataFrame({"report_id": ["r1", "r3", "r3"], "theme": ["科技创新", "科技创新", "产业发展"]})
+THEMES = pd.DataFrame({"report_id": ["r1", "r3", "r3"], "rix": [0, 2, 2], "theme": ["科技创新", "科技创新", "产业发展"]})
 
 
 @pytest.mark.parametrize(
@@ -44,8 +44,9 @@ THEMES = pd.DataFrame({"report_id": ["r1", "r3", "r3"], "theme": ["科技创新"
         (Filter(district="不存在区"), []),
     ],
 )
-def test_filtered_report_ids(flt, expected):
-    assert filtered_report_ids(_reports(), THEMES, flt) == expected
+def test_filtered_mask(flt, expected):
+    reports = _reports()
+    assert reports["report_id"][filtered_mask(reports, THEMES, flt)].tolist() == expected
 
 
 def test_filter_options_most_frequent_first_and_whole_years():
