@@ -28,12 +28,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from analysis.readers import display_name
 from analysis import corpus
-from analysis.engines import ChunkResult, Task, chunk_tasks, make_engine
+from analysis.engines import ChunkResult, Task, chunk_tasks, default_workers, make_engine
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, table_schema
-from analysis.readers import SUPPORTED_SUFFIXES
-from analysis.schema import SCHEMA_VERSION, TABLES
+from analysis.readers import SUPPORTED_SUFFIXES, display_name
+from analysis.schema import SCHEMA_VERSION
 from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot, read_part,
                             table_files)
 
@@ -277,7 +276,8 @@ def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, ch
         return
     res.load()  # dictionaries read once here, shipped to the workers with the object
     tasks = [Task(f.path, f.source_file, f.content_hash, f.size) for f in todo]
-    chunks = chunk_tasks(tasks, workers or 2)
+    workers = default_workers(workers)  # the same count sizes the chunks and starts the workers
+    chunks = chunk_tasks(tasks, workers)
     bar = tqdm(total=len(tasks), unit="file", desc="analysing", disable=None if progress is None else not progress, file=sys.stderr)
     try:
         with make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks)) as eng:

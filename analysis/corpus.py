@@ -209,10 +209,6 @@ def jieba_background(terms: pa.Array) -> np.ndarray:
     return np.where(found, values[pos], median)
 
 
-def corpus_idf(terms: pa.Array, df: np.ndarray, n_reports: int, *, alpha: float) -> np.ndarray:
-    return idf_of(df, jieba_background(terms), n_reports, alpha)
-
-
 def _positions(values: pa.Array, value_set: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(position of each value in value_set, 0 where absent; whether it is present)."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

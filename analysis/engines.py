@@ -131,7 +131,6 @@ def _rare_gc():
 class InProcessEngine:
     name = "in-process"
     ships_bytes = False
-    workers = 1
 
     def __init__(self, res: Resources):
         self.res = res
@@ -251,9 +250,13 @@ class DaskEngine:
 IN_PROCESS_BYTES = 1 << 20
 
 
-def make_engine(kind: str, res: Resources, workers: int | None, n_chunks: int, scheduler=None, n_bytes: int | None = None):
+def default_workers(workers: int | None) -> int:
+    """`workers`, or one per core (at most 8) when not given."""
+    return workers or min(os.cpu_count() or 1, 8)
+
+
+def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, scheduler=None, n_bytes: int | None = None):
     """The engine for `kind` ("local" or "dask"); local work that fits one worker runs in process."""
-    workers = workers or min(os.cpu_count() or 1, 8)
     if kind == "dask":
         return DaskEngine(res, workers, scheduler)
     if kind != "local":

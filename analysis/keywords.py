@@ -11,9 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from itertools import compress
 from operator import itemgetter
-from typing import Iterable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 

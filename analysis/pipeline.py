@@ -135,8 +135,8 @@ class FileContext:
 def analyse_file(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, list[dict]]:
     """Rows of every file-scope table for one file (a `files` row even when it is unreadable)."""
     ctx = build_context(data, source_file, res, content_hash=content_hash)
-    rows = {name: t.builder_fn()(ctx, res) for name, t in TABLES.items() if t.scope == "file"}
-    rows["textrank"] = textrank_rows(ctx)
+    rows = {name: _rows(TABLES[name].builder_fn()(ctx, res)) for name in FILE_TABLES}
+    rows["textrank"] = _rows(textrank_columns(ctx))
     return rows
 
 
@@ -159,7 +159,7 @@ def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, conten
     """What the build stores for one file: an Arrow table per file-scope table (same rows,
     same order as `analyse_file`) and the hidden `_textrank` and `_tf` tables."""
     ctx = build_context(data, source_file, res, content_hash=content_hash)
-    columns = {name: _COLUMN_BUILDERS[name](ctx, res) for name in FILE_TABLES}
+    columns = {name: TABLES[name].builder_fn()(ctx, res) for name in FILE_TABLES}
     columns["_textrank"] = textrank_columns(ctx)
     columns["_tf"] = tf_columns(ctx)
     return {name: pa.table(cols, schema=table_schema(name)) for name, cols in columns.items()}
@@ -448,47 +448,3 @@ def textrank_columns(ctx: FileContext) -> dict[str, list]:
         ranked = keywords.textrank(list(chain.from_iterable(p.terms for p in r.paragraphs)), top_k=TEXTRANK_TOP_K)
         rows += [(r.report_id, term, float(w), k, "textrank") for k, (term, w) in enumerate(ranked, 1)]
     return _transpose(rows, ["report_id", "term", "weight", "rank", "method"])
-
-
-_COLUMN_BUILDERS = {
-    "files": file_columns,
-    "reports": report_columns,
-    "paragraphs": paragraph_columns,
-    "term_counts": term_count_columns,
-    "themes": theme_columns,
-    "targets": target_columns,
-    "benchmarks": benchmark_columns,
-}
-
-
-def file_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(file_columns(ctx, res))
-
-
-def report_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(report_columns(ctx, res))
-
-
-def paragraph_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(paragraph_columns(ctx, res))
-
-
-def term_count_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(term_count_columns(ctx, res))
-
-
-def theme_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(theme_columns(ctx, res))
-
-
-def target_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(target_columns(ctx, res))
-
-
-def benchmark_rows(ctx: FileContext, res: Resources) -> list[dict]:
-    return _rows(benchmark_columns(ctx, res))
-
-
-def textrank_rows(ctx: FileContext) -> list[dict]:
-    """Per-report TextRank keywords; merged with corpus TF-IDF into `keywords` at the end."""
-    return _rows(textrank_columns(ctx))

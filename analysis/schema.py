@@ -66,7 +66,7 @@ TABLES: dict[str, Table] = {
             "files",
             "One row per input file: what was read, and why a file was skipped.",
             "file",
-            "analysis.pipeline:file_rows",
+            "analysis.pipeline:file_columns",
             _cols(
                 ("source_file", STR, "file name as given (relative to the build root)"),
                 ("content_hash", STR, "sha256 of the file's bytes; unchanged files are not analysed again"),
@@ -82,7 +82,7 @@ TABLES: dict[str, Table] = {
             "reports",
             "One row per report (article, speech, signed contribution) found in a file.",
             "file",
-            "analysis.pipeline:report_rows",
+            "analysis.pipeline:report_columns",
             _cols(
                 ("report_id", STR, "stable id: content hash prefix and position in the file"),
                 ("source_file", STR, "file the report came from"),
@@ -104,7 +104,7 @@ TABLES: dict[str, Table] = {
             "paragraphs",
             "One row per paragraph of a report, with the speaker it quotes.",
             "file",
-            "analysis.pipeline:paragraph_rows",
+            "analysis.pipeline:paragraph_columns",
             _cols(
                 ("report_id", STR, "report the paragraph belongs to"),
                 ("paragraph_no", INT, "position in the report, from 1"),
@@ -117,7 +117,7 @@ TABLES: dict[str, Table] = {
             "term_counts",
             "How often each content term occurs in each report (stop words removed), per speaker quoted.",
             "file",
-            "analysis.pipeline:term_count_rows",
+            "analysis.pipeline:term_count_columns",
             _cols(
                 ("report_id", STR, "report"),
                 ("speaker", STR, "paragraph speaker the words belong to (a meeting report quotes several)"),
@@ -143,7 +143,7 @@ TABLES: dict[str, Table] = {
             "themes",
             "Themes carried by each paragraph, from the editable theme dictionary.",
             "file",
-            "analysis.pipeline:theme_rows",
+            "analysis.pipeline:theme_columns",
             _cols(
                 ("report_id", STR, "report"),
                 ("paragraph_no", INT, "paragraph"),
@@ -156,7 +156,7 @@ TABLES: dict[str, Table] = {
             "targets",
             "One row per quantity in a sentence: commitments kept apart from achievements.",
             "file",
-            "analysis.pipeline:target_rows",
+            "analysis.pipeline:target_columns",
             _cols(
                 ("report_id", STR, "report"),
                 ("paragraph_no", INT, "paragraph"),
@@ -179,7 +179,7 @@ TABLES: dict[str, Table] = {
             "benchmarks",
             "Edges of who learns from whom: a report's district and a district it benchmarks.",
             "file",
-            "analysis.pipeline:benchmark_rows",
+            "analysis.pipeline:benchmark_columns",
             _cols(
                 ("report_id", STR, "report"),
                 ("district", STR, "the learner: the report's district"),

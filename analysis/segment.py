@@ -438,8 +438,7 @@ class _RJiebaBackend:
         # jieba-rs keeps the built-in tag of a word already in dict.txt (高新区 stays
         # nr, 十四五 stays m), so user tags for such words are applied after tagging.
         self._retag = {w: t for w, t in tags.items() if self._jieba.tag(w, False) != [(w, t)]}
-        ordered = sorted(self._retag, key=len, reverse=True)
-        self._retag_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._retag_re = longest_word_pattern(self._retag) if self._retag else None
 
     def cut(self, text):
         return self._jieba.cut(text, True)

@@ -21,7 +21,6 @@ import argparse
 import importlib
 import math
 import re
-import shutil
 import subprocess
 import sys
 import tempfile

@@ -77,6 +77,17 @@ atexit.register(_report)
 """
 
 
+def communicate_or_fail(proc: subprocess.Popen, timeout: float, what: str = "still running") -> tuple[str, str]:
+    """The output of a child started in its own process group; past `timeout` the group
+    is killed and the calling test fails with a clear message."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"{what} after {timeout} s (hang?)") from None
+
+
 def run_bounded(code: str, *, timeout: float, max_mb: int, args: list[str] = (), env: dict | None = None) -> Bounded:
     """Run Python `code` in a child limited to `max_mb` of address space and `timeout`
     seconds. A hang or a memory blow-up fails the calling test with a clear message."""
@@ -90,12 +101,7 @@ def run_bounded(code: str, *, timeout: float, max_mb: int, args: list[str] = (),
         [sys.executable, "-c", _PRELUDE.format(root=str(ROOT)) + code, *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit, env=full_env,
     )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"still running after {timeout} s (hang?)") from None
+    out, err = communicate_or_fail(proc, timeout)
     stats = {"hwm_kb": 0, "seconds": 0.0}
     for line in err.splitlines():
         if line.startswith("@@BOUNDED "):

@@ -19,14 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
+import hostile as H
 from analysis.schema import TABLES
 from analysis.store import StoreError, open_snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "seeds"
+ROOT, SEEDS = H.ROOT, H.SEEDS
 N_FILES = 600
 ENV = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONHASHSEED": "0"}
 
@@ -52,12 +51,7 @@ def start_build(*paths: Path, out: Path, extra: tuple[str, ...] = (), output=sub
 
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise AssertionError(f"build still running after {timeout} s (hang?)") from None
+    out, err = H.communicate_or_fail(proc, timeout, "build still running")
     return proc.returncode, out, err
 
 
@@ -121,7 +115,8 @@ def test_killing_only_the_build_process_leaves_no_worker_behind(corpus, tmp_path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(_group(proc.pid)) < 3:  # the build and its 2 workers
             time.sleep(0.1)
-        time.sleep(1.0)
+        time.sleep(0.5)
+        assert proc.poll() is None and len(_group(proc.pid)) >= 3, "the build was not running with its workers"
         os.kill(proc.pid, signal.SIGKILL)  # the build process only, as `kill -9 <pid>` would
         proc.wait()
         deadline = time.monotonic() + 8  # a worker notices a dead parent at once or never
@@ -170,7 +165,7 @@ def test_with_wait_the_second_build_queues_and_both_finish(corpus, tmp_path):
     first = start_build(corpus, out=store)
     time.sleep(0.5)
     second = start_build(corpus, out=store, extra=("--wait", "300"))
-    (code1, out1, err1), (code2, out2, err2) = finish(first), finish(second)
+    (code1, _, err1), (code2, out2, err2) = finish(first), finish(second)
     assert (code1, code2) == (0, 0), (err1, err2)
     assert out2.startswith(f"{N_FILES} files, ") and f"(0 analysed, {N_FILES} unchanged)" in out2
     assert state(store)["n_files"] == N_FILES
