@@ -136,13 +136,13 @@ def bench(store: Path, reruns: int) -> dict:
         for value in choices(s.sidebar.selectbox(key="district"), max(4, reruns // 2)):
             s.sidebar.selectbox(key="district").set_value(value)
             times.append(timed_run(s))
-        out["page_filter_rerun"][page] = {"open_s": opened, **summary(times)}
-        print(f"{page}: open {opened:.2f} s, filter change rerun median {statistics.median(times):.3f} s, "
-              f"p95 {summary(times)['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
+        r = out["page_filter_rerun"][page] = {"open_s": opened, **summary(times)}
+        print(f"{page}: open {opened:.2f} s, filter change rerun median {r['median_s']:.3f} s, "
+              f"p95 {r['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
 
     # Memory per session: five sessions (one per page, each changing the district) open
-    # a first time, which also fills the shared caches for what they show; then the
-    # same five again: what the second five add is what a session holds.
+    # first, which also fills the shared caches for what they show; then twenty more:
+    # what those add, divided by twenty, is what a session holds.
     def open_five() -> list:
         opened = []
         for page in ("overview", "keywords", "targets", "compare", "themes"):

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GOV = Path("/work/shared/corpora/gov-work-reports/docs")
+GOV = ROOT.parent / "shared" / "corpora" / "gov-work-reports" / "docs"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

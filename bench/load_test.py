@@ -66,7 +66,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -84,7 +83,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_bench import Varier, sources, write_copy  # noqa: E402  (one corpus recipe for both benchmarks)
+from run_bench import Varier, machine, sources, write_copy  # noqa: E402  (one corpus recipe for both benchmarks)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -615,16 +614,6 @@ def server_run_times(log_path: Path) -> list[float]:
         if m:
             out.append(float(m.group(1)))
     return out
-
-
-def machine() -> dict:
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"nproc": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1), "cpu": cpu,
-            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
 
 
 def load_test(store: Path, *, sessions: int = 20, seconds: float = 120, port: int | None = None, browsers: int = 1,

@@ -226,14 +226,14 @@ def store_size(store: Path) -> int:
 
 def bench_size(n: int, work: Path, workers: int, jieba_mb: float) -> dict:
     corpus, store = work / f"corpus-{n}", work / f"store-{n}"
-    if not corpus_files(corpus):
+    files = corpus_files(corpus)
+    if not files:
         t0 = time.perf_counter()
         info = make_corpus(n, corpus)
         info["seconds"] = time.perf_counter() - t0
-    else:
         files = corpus_files(corpus)
+    else:
         info = {"files": len(files), "bytes": sum(p.stat().st_size for p in files), "reused": True}
-    files = corpus_files(corpus)
     mb = info["bytes"] / 1e6
     print(f"\n== {n} files, {mb:.1f} MB in {corpus}", flush=True)
     tok = time_tokenizers(files, jieba_mb)
@@ -288,7 +288,7 @@ def machine() -> dict:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return {"nproc": os.cpu_count(), "ram_gb": psutil.virtual_memory().total / 2**30, "cpu": cpu,
+    return {"nproc": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1), "cpu": cpu,
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
 
 

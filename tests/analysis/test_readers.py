@@ -170,57 +170,9 @@ def test_docx_absurd_compression_ratio(tmp_path):
 # PDF
 
 
-def pdf_from_objects(objects: list[bytes]) -> bytes:
-    """Assemble a minimal PDF (object 1 is the catalog) with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for num, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % num + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def stream(data: bytes) -> bytes:
-    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
-
-
-def cjk_pdf_without_font_file(lines: list[str]) -> bytes:
-    """A PDF whose text layer is Chinese, needing no font file: a Type0 font with
-    Identity-H codes and a ToUnicode CMap, which is all a text extractor reads."""
-    chars = sorted({c for line in lines for c in line})
-    cid = {c: i + 1 for i, c in enumerate(chars)}
-    cmap = b"".join(b"<%04X> <%04X>\n" % (cid[c], ord(c)) for c in chars)
-    tounicode = (
-        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-        b"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-        b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-        b"%d beginbfchar\n" % len(chars) + cmap + b"endbfchar\n"
-        b"endcmap CMapName currentdict /CMap defineresource pop end end"
-    )
-    content = b"BT /F1 12 Tf 14 TL 72 720 Td\n" + b"".join(
-        b"<" + "".join(f"{cid[c]:04X}" for c in line).encode() + b"> Tj T*\n" for line in lines
-    ) + b"ET"
-    return pdf_from_objects([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
-        b" /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        stream(content),
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /NoFontFile /Encoding /Identity-H"
-        b" /DescendantFonts [6 0 R] /ToUnicode 7 0 R >>",
-        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /NoFontFile"
-        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
-        b" /FontDescriptor 8 0 R /DW 1000 >>",
-        stream(tounicode),
-        b"<< /Type /FontDescriptor /FontName /NoFontFile /Flags 4"
-        b" /FontBBox [0 0 1000 1000] /ItalicAngle 0 /Ascent 880 /Descent -120"
-        b" /CapHeight 700 /StemV 80 >>",
-    ])
+# PDF builders shared with the robustness suite (tests/robustness/hostile.py)
+from robustness.hostile import cjk_pdf as cjk_pdf_without_font_file  # noqa: E402
+from robustness.hostile import pdf_from_objects, stream  # noqa: E402
 
 
 def image_only_pdf() -> bytes:

@@ -7,13 +7,7 @@ tests/_artifacts/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -39,12 +33,6 @@ HOSTILE_REPORT = f"""{HOSTILE_TITLE}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     from analysis.build import build
@@ -60,40 +48,22 @@ def store(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(store):
-    port = _free_port()
-    env = {"MALLOC_ARENA_MAX": "2", **os.environ, "DUIBIAO_STORE": str(store)}  # as the README starts it
-    log = open(store.parent / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (store.parent / "streamlit.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+def server(store, load_test_module):
+    """`streamlit run` on the store, started as the README and the load test start it."""
+    lt = load_test_module
+    port = lt.free_port()
+    try:
+        proc = lt.start_server(store, port, store.parent / "streamlit.log", timeout=60)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    yield f"http://127.0.0.1:{port}"
+    lt.stop_server(proc)
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(load_test_module):
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, args=load_test_module.CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -123,12 +93,13 @@ def test_overview_filtered_by_district_from_the_url(server, browser):
 
 
 def test_overview_unfiltered_and_comparison_pages(server, browser):
-    page, _ = _open(browser, f"{server}/", "12 篇报告")
+    page, errors = _open(browser, f"{server}/", "12 篇报告")
     _shot(page, "overview.png")
-    page, _ = _open(browser, f"{server}/compare?a=济宁高新区&b=山亭区", "山亭区")
+    page, more = _open(browser, f"{server}/compare?a=济宁高新区&b=山亭区", "山亭区")
     body = page.inner_text("body")
     assert "济宁高新区" in body and "山亭区" in body
     _shot(page, "compare.png")
+    assert not errors + more
 
 
 def test_hostile_report_is_shown_as_text_and_runs_nothing(server, browser, store):

@@ -13,7 +13,6 @@ Needs Debian's chromium (`.ci/run` installs it); skipped with a reason without i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -35,15 +34,8 @@ pytestmark = [
 ]
 
 
-def _load_test_module():
-    spec = importlib.util.spec_from_file_location("duibiao_load_test", ROOT / "bench" / "load_test.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_sessions_click_through_filters_without_errors_and_memory_stays_bounded(tmp_path):
-    lt = _load_test_module()
+def test_sessions_click_through_filters_without_errors_and_memory_stays_bounded(tmp_path, load_test_module):
+    lt = load_test_module
     store, info = lt.prepare_store(REPORTS, tmp_path, workers=2)
     assert f"{REPORTS} reports" in info["summary"], info["summary"]
 

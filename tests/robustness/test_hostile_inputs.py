@@ -149,7 +149,7 @@ def test_each_hostile_file_alone_is_read_or_refused_clearly(case):
             assert info.value.problem.startswith(case.problem), info.value.problem
 
 
-def test_a_big_html_page_is_read_by_the_fallback_without_leaking_markup():
+def test_the_big_hostile_page_is_over_the_trafilatura_limit():
     assert len(H.big_hostile_html()) > readers._TRAFILATURA_MAX_CHARS  # the case above takes the lxml path
 
 
