@@ -211,7 +211,7 @@ def _paragraph_terms(norm: str, draft: ReportDraft, names: set[str], starts: set
     name was glued in one of them.
 
     `norm` is the paragraphs joined by line breaks: the tokenizer is called once for the
-    report (line breaks are tokens of their own, Segmenter.cut_lines), and when no token
+    report (line breaks are tokens of their own, segment.split_lines), and when no token
     can begin a byline name and every token has been seen, the content terms of the
     whole report come from the per-token memo in one pass (ContentFilter.of_lines).
     Otherwise, paragraph by paragraph.

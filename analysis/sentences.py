@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 # A sentence ends at 。！？；!? (and at a line break). Closing quotes/brackets that follow
-# the stop belong to the sentence they close.
-_SENTENCE_END_PLAIN = re.compile(r"[。！？!?；;]+[”’」』）)]*|\n+")
-# The same matches, written to start with one character class: `re` skips ahead to a
-# candidate in C only for such patterns (an alternation is tried at every position,
-# 3x slower). The look-behind after the first character tells which branch it opened.
+# the stop belong to the sentence they close: the matches of the readable
+# `[。！？!?；;]+[”’」』）)]*|\n+` (tests/analysis/test_sentences.py), written to start
+# with one character class: `re` skips ahead to a candidate in C only for such patterns
+# (an alternation is tried at every position, 3x slower). The look-behind after the
+# first character tells which branch it opened.
 _SENTENCE_END = re.compile(r"[\n。！？!?；;](?:(?<=\n)\n*|(?<!\n)[。！？!?；;]*[”’」』）)]*)")
 # No real sentence is this long (the longest in 31 provincial work reports has 501
 # characters). A run without a sentence end this long is a PDF that lost its punctuation

@@ -82,8 +82,8 @@ def paragraph_themes(
     cue terms that matched, most frequent first, then by code point.
 
     Pass a `ThemeIndex` (theme_index(themes)) when scoring many paragraphs: same
-    result as the theme list (tests/analysis/test_themes.py compares the two with
-    `paragraph_themes_plain`, the straightforward version), several times faster.
+    result as the theme list (tests/analysis/test_themes.py compares both with the
+    straightforward theme-by-theme scoring), several times faster.
     """
     index = themes if isinstance(themes, ThemeIndex) else theme_index(themes)
     if not tokens:
@@ -112,27 +112,6 @@ def score_themes(
             counts = {t: n for t, n, _ in hits}
             evidence = sorted(counts, key=lambda t: (-counts[t], t))
             found.append((index.themes[i].name, score, evidence))
-    found.sort(key=lambda x: -x[1])
-    return found
-
-
-def paragraph_themes_plain(
-    tokens: list[str], themes: Iterable[Theme], *, min_score: float = DEFAULT_MIN_SCORE
-) -> list[tuple[str, float, list[str]]]:
-    """The straightforward scoring, theme by theme; the reference `paragraph_themes` is tested against."""
-    if not tokens:
-        return []
-    counts = Counter(tokens)
-    norm = math.sqrt(len(tokens))
-    found = []
-    for theme in themes:
-        matched = {t: n for t, n in counts.items() if t in theme.terms}
-        if not matched:
-            continue
-        score = sum(theme.weight(t) * n for t, n in matched.items()) / norm
-        if score >= min_score:
-            evidence = sorted(matched, key=lambda t: (-matched[t], t))
-            found.append((theme.name, score, evidence))
     found.sort(key=lambda x: -x[1])
     return found
 

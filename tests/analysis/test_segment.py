@@ -11,6 +11,7 @@ import pytest
 
 from analysis.normalize import normalize_width
 from analysis.segment import (
+    split_lines,
     DICT_DIR,
     MIN_USER_FREQ,
     build_segmenter,
@@ -264,10 +265,10 @@ def test_tag_memo_is_not_pickled_and_starts_afresh_when_full(seed_paragraphs, mo
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_cut_lines_is_cut_per_line(engine, seeds_text):
+def test_one_cut_split_at_line_breaks_is_cut_per_line(engine, seeds_text):
     seg = _protected_segmenter() if engine == "rjieba" else build_segmenter(engine=engine, extra_words=["潍坊高新区"])
     text = (seeds_text if engine == "rjieba" else seeds_text[:3000]) + "\n\n 潍坊高新区 \n"
-    assert seg.cut_lines(text) == [seg.cut(line) for line in text.split("\n")]
+    assert split_lines(seg.cut(text), text.count("\n")) == [seg.cut(line) for line in text.split("\n")]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

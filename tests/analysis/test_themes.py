@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from analysis.normalize import normalize_width
 from analysis.segment import build_segmenter, content_terms, load_stopwords
-from analysis.themes import Theme, load_themes, paragraph_themes, paragraph_themes_plain, theme_index, unsegmentable_terms
+from analysis.themes import DEFAULT_MIN_SCORE, Theme, load_themes, paragraph_themes, theme_index, unsegmentable_terms
 
 THEMES = load_themes()
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
@@ -90,6 +91,27 @@ def test_seed_paragraphs_get_the_obvious_themes():
     assert "乡村振兴" in themes_of("三是围绕乡村振兴战略")
     assert themes_of("3.构建创新创业基金群")[0] == "金融资本"
     assert themes_of("三、学习潍坊高新区开放发展理念") == ["开放合作"]
+
+
+def paragraph_themes_plain(
+    tokens: list[str], themes: list[Theme], *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[str, float, list[str]]]:
+    """The straightforward scoring, theme by theme; the reference `paragraph_themes` is tested against."""
+    if not tokens:
+        return []
+    counts = Counter(tokens)
+    norm = math.sqrt(len(tokens))
+    found = []
+    for theme in themes:
+        matched = {t: n for t, n in counts.items() if t in theme.terms}
+        if not matched:
+            continue
+        score = sum(theme.weight(t) * n for t, n in matched.items()) / norm
+        if score >= min_score:
+            evidence = sorted(matched, key=lambda t: (-matched[t], t))
+            found.append((theme.name, score, evidence))
+    found.sort(key=lambda x: -x[1])
+    return found
 
 
 def test_indexed_scoring_gives_the_same_rows_as_the_plain_one_on_the_seeds():
