@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from analysis import corpus
 from analysis.engines import ChunkResult, Task, chunk_tasks, default_workers, make_engine
-from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, table_schema
+from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_file_row, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
 from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot, read_part,
@@ -255,10 +255,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
 def _skip_row(result: BuildResult, f: InputFile, message: str, status: str) -> dict:
     result.n_files += 1
     result.skipped.append((f.source_file, message))
-    return {
-        "source_file": f.source_file, "content_hash": f.content_hash, "size_bytes": f.size or _size(f.path),
-        "format": f.path.suffix.lstrip(".").lower(), "encoding": "", "status": status, "message": message, "n_reports": 0,
-    }
+    return skipped_file_row(f.source_file, f.content_hash, f.size or _size(f.path), status, message)
 
 
 def _size(path: Path) -> int:
@@ -318,11 +315,12 @@ _FILE_COLUMNS = ["source_file", "content_hash", "status", "n_reports"]
 
 def _groups(previous: Snapshot) -> list[tuple[dict[str, Path], pa.Table]]:
     """The groups of the previous build: (table -> its part file, the group's `files` rows).
-    A build whose tables are not aligned part for part is one group of whole tables."""
+    A build whose tables are not split the same way (PartWriter never writes one) has no
+    groups to reuse: everything is analysed again."""
     parts = {name: table_files(previous.table_path(name)) for name in STORED}
     n = len(parts["files"])
     if any(len(p) != n for p in parts.values()):
-        return [({name: previous.table_path(name) for name in STORED}, previous.read("files", _FILE_COLUMNS))]
+        return []
     return [({name: parts[name][k] for name in STORED}, read_part(parts["files"][k], _FILE_COLUMNS)) for k in range(n)]
 
 
@@ -362,7 +360,7 @@ def _copy_group(group: dict[str, Path], reuse: dict[str, str], writer: PartWrite
         if not reuse and name != "_tf":
             continue  # nothing to copy; only the gone reports' terms to note
         key = "content_hash" if name == "files" else "report_id"
-        t = pq.read_table(group[name]) if group[name].is_dir() else read_part(group[name])
+        t = read_part(group[name])
         prefix = pc.utf8_slice_codeunits(t[key], 0, 12)
         kept = pc.is_in(prefix, value_set=prefixes)
         if name == "_tf" and changes is not None:

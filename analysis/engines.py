@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 
 from analysis.readers import display_name
-from analysis.pipeline import Resources, analyse_file_tables, table_schema
+from analysis.pipeline import Resources, analyse_file_tables, skipped_file_row, table_schema
 
 ENGINES = ("local", "dask")
 CHUNK_BYTES = 2 << 20  # input bytes per unit sent to a worker
@@ -76,9 +76,7 @@ def analyse_chunk(tasks: list[Task], res: Resources) -> ChunkResult:
 
 
 def _unreadable(t: Task, message: str) -> dict[str, pa.Table]:
-    row = {"source_file": t.source_file, "content_hash": t.content_hash, "size_bytes": t.size,
-           "format": t.path.suffix.lstrip(".").lower(), "encoding": "", "status": "skipped",
-           "message": message, "n_reports": 0}
+    row = skipped_file_row(t.source_file, t.content_hash, t.size, "skipped", message)
     return {"files": pa.Table.from_pylist([row], schema=table_schema("files"))}
 
 

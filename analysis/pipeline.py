@@ -304,6 +304,12 @@ def file_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     }
 
 
+def skipped_file_row(source_file: str, content_hash: str, size_bytes: int, status: str, message: str) -> dict:
+    """The `files` row of a file that gave no reports (unreadable, gone, a duplicate)."""
+    ctx = FileContext(source_file, content_hash, size_bytes, error=message, status=status)
+    return {name: values[0] for name, values in file_columns(ctx, None).items()}
+
+
 def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     rs = ctx.reports
     return {

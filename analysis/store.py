@@ -56,10 +56,7 @@ class Snapshot:
         return table_files(self.table_path(name))
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        parts = self.part_paths(name)
-        if len(parts) == 1:
-            return pq.read_table(parts[0], columns=columns)
-        tables = [read_part(p, columns) for p in parts]
+        tables = [read_part(p, columns) for p in self.part_paths(name)]
         return pa.concat_tables(tables) if tables else _empty(name, columns)
 
     def sql_source(self, name: str) -> str:
@@ -126,8 +123,7 @@ _FOOTER_OK: dict[Path, tuple[int, int, int]] = {}
 
 def _check_footer(store: Path, path: Path, name: str) -> None:
     """Read each Parquet footer (a few KB): a damaged table is reported here, not as a traceback later."""
-    parts = [path] if path.is_file() else sorted(path.glob("part-*.parquet"))
-    for part in parts:
+    for part in table_files(path):
         try:
             st = part.stat()
             seen = (st.st_size, st.st_mtime_ns, st.st_ino)
