@@ -599,8 +599,10 @@ def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _group_summary(_c: Corpus, key: str, flt: Filter, by: str, who: str, top: int | None) -> tuple[int, pd.DataFrame]:
     counts = _group_vector(_c, flt, by, who)
-    best = np.argsort(-counts, kind="stable")
-    best = best[counts[best] > 0][:top]
+    best = np.flatnonzero(counts > 0)
+    if top is not None and len(best) > top:  # only the terms that can make the top (ties included)
+        best = best[counts[best] >= np.partition(counts[best], len(best) - top)[len(best) - top]]
+    best = best[np.argsort(-counts[best], kind="stable")][:top]
     return int(counts.sum()), pd.DataFrame({"term": _c.terms().vocab[best], "count": counts[best].astype(np.int64)})
 
 
