@@ -13,6 +13,8 @@ the rows of the per-file tables in groups of whole input files: part k of every 
 table holds the rows of the same files, which lets the next build hard-link the parts
 of groups whose files are all unchanged instead of copying their rows (`PartWriter`).
 A build that fits in one group writes plain files, as small stores always had.
+Within a part, `paragraphs` is cut into row groups of whole reports (`REPORT_GROUPED`),
+so the app reads a few reports' paragraphs without decoding the whole part.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
@@ -246,7 +250,7 @@ class PartWriter:
         for name, schema in self.schemas.items():
             tables = self._buffer[name]
             table = pa.concat_tables(tables) if tables else schema.empty_table()
-            _write_parquet(table, self._part(name, self.n_groups), schema)
+            _write_parquet(table, self._part(name, self.n_groups), schema, by_report=name in REPORT_GROUPED)
             tables.clear()
         self._buffered = 0
         self.n_groups += 1
@@ -268,11 +272,39 @@ class PartWriter:
         return self.build / f"{name}.parquet" / f"part-{k:05d}.parquet"
 
 
-def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema) -> None:
+# Tables whose text is read a few reports at a time (keyword in context, a theme's
+# evidence, the reader): their row groups hold whole reports and about this much text,
+# so such a read decodes the groups of those reports only, not the whole part.
+REPORT_GROUPED = {"paragraphs"}
+REPORT_GROUP_BYTES = 256 << 10
+
+
+def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False) -> None:
+    table = table.select(schema.names).cast(schema)
     # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
     # encoded in big parts, which the TF-IDF step reads as codes.
-    pq.write_table(table.select(schema.names).cast(schema), path, compression="zstd",
-                   row_group_size=1 << 20, dictionary_pagesize_limit=16 << 20)
+    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20)
+    if not by_report or table.num_rows == 0:
+        pq.write_table(table, path, row_group_size=1 << 20, **options)
+        return
+    with pq.ParquetWriter(path, schema, **options) as writer:
+        for start, stop in report_groups(table["report_id"], table["text"], REPORT_GROUP_BYTES):
+            writer.write_table(table.slice(start, stop - start), row_group_size=stop - start)
+
+
+def report_groups(report_ids: pa.ChunkedArray, text: pa.ChunkedArray, group_bytes: int) -> list[tuple[int, int]]:
+    """Row ranges [start, stop) of consecutive whole reports holding about `group_bytes`
+    of text each (a report larger than that is a group of its own)."""
+    ids = report_ids.to_numpy(zero_copy_only=False)
+    size = np.cumsum(pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    ends = np.flatnonzero(ids[1:] != ids[:-1]) + 1  # first row of each report but the first
+    groups, start, base = [], 0, 0
+    for end in ends.tolist():
+        if size[end - 1] - base >= group_bytes:
+            groups.append((start, end))
+            start, base = end, int(size[end - 1])
+    groups.append((start, len(ids)))
+    return groups
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

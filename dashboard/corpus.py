@@ -36,12 +36,14 @@ import pyarrow.parquet as pq
 from analysis.schema import TABLES
 from analysis.store import Snapshot
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
-from dashboard.term_index import StackedIndex, TermIndex, encode
+from dashboard.paragraph_text import ParagraphText
+from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
 REPORT_META = [c for c in TABLES["reports"].column_names if c != "text"]
 THEME_COLUMNS = ["report_id", "paragraph_no", "theme", "score"]
 SPEAKER_COLUMNS = ["report_id", "paragraph_no", "speaker"]
 TERM_COLUMNS = ["report_id", "speaker", "term", "count"]
+PARAGRAPH_COLUMNS = ["report_id", "paragraph_no", "speaker", "text"]
 # text the views read on demand: view name -> (stored table, columns)
 TEXT_VIEWS = {
     "paragraphs": ("paragraphs", ["report_id", "paragraph_no", "speaker", "text"]),
@@ -103,17 +105,6 @@ class KeywordTables:
     vocab: pd.Index
     weights: dict[str, TermIndex | StackedIndex]  # method -> rows = report positions
     ranks: dict[str, TermIndex | StackedIndex]
-
-
-def report_positions(ids: pa.ChunkedArray | pa.Array, order: pa.Array) -> np.ndarray:
-    """Position in `order` of each report id (-1 when absent)."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
-    if pa.types.is_dictionary(ids.type):  # look up each distinct id once
-        where = report_positions(ids.dictionary, order)
-        return where[ids.indices.to_numpy(zero_copy_only=False)]
-    pos = pc.fill_null(pc.index_in(ids, value_set=order), -1)
-    return np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _numpy(column: Any, dtype: Any) -> np.ndarray:
@@ -332,14 +323,14 @@ class Corpus:
 
     def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
-                 terms: Deferred, targets: Deferred, uploads: tuple[str, ...] = (),
+                 terms: Deferred, targets: Deferred, text_index: Deferred, uploads: tuple[str, ...] = (),
                  parts: tuple[np.ndarray | None, dict[str, list[str]]] = (None, {})):
         self.key, self.manifest, self.uploads = key, manifest, uploads
         self.arrow = tables  # kept to stack uploads on
         self.keywords = keywords
         self.text_sources, self.text_db = text_sources, text_db
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
-        self._terms, self._targets = terms, targets
+        self._terms, self._targets, self._text_index = terms, targets, text_index
         self.order = tables["reports"]["report_id"].combine_chunks()
         self.files = tables["files"].to_pandas()
         self.benchmarks = tables["benchmarks"].to_pandas()
@@ -390,8 +381,9 @@ class Corpus:
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
         terms = Deferred(lambda: read_terms(snap, order))
         targets = Deferred(lambda: snap.read("targets"))
+        text_index = Deferred(lambda: ParagraphText.from_parts([str(p) for p in snap.part_paths("paragraphs")], order))
         return cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets,
-                   parts=report_parts(snap))
+                   text_index, parts=report_parts(snap))
 
     @classmethod
     def with_uploads(cls, base: "Corpus", uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> "Corpus":
@@ -419,6 +411,7 @@ class Corpus:
         part_of = None if base.part_of is None else np.concatenate([base.part_of, np.full(len(up_order), -1)])
         return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
                    Deferred(terms), Deferred(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
+                   Deferred(lambda: base.text_index() and base.text_index().with_uploads(extra["paragraphs"], up_order)),
                    hashes, parts=(part_of, base.part_files))
 
     # -- lazily loaded parts --
@@ -427,6 +420,7 @@ class Corpus:
         """Read term counts and targets in the background from now on."""
         self._terms.start()
         self._targets.start()
+        self._text_index.start()
 
     def terms(self) -> TermTables:
         """Term counts (waits for the background read, or reads them, on first use)."""
@@ -435,12 +429,39 @@ class Corpus:
     def targets_arrow(self) -> pa.Table:
         return self._targets.result()
 
+    def text_index(self) -> ParagraphText | None:
+        """Where each report's paragraphs are stored (None: a store written otherwise)."""
+        return self._text_index.result()
+
 
     # -- queries --
 
     def mask(self, flt: Filter) -> np.ndarray | None:
         """Selected reports as a boolean mask over `reports` (None: every report)."""
         return filtered_mask(self.reports, self.report_themes, flt) if flt.active else None
+
+    def paragraph_rows(self, rix: np.ndarray, columns: Sequence[str] = PARAGRAPH_COLUMNS) -> pa.Table:
+        """The paragraphs of the reports at positions `rix`, report after report in that
+        order and by paragraph number within a report."""
+        rix = np.asarray(rix, dtype=np.int64)
+        index = self.text_index()
+        if index is not None:
+            return index.read(rix, list(columns))
+        mask = np.zeros(len(self.order), dtype=bool)
+        mask[rix] = True
+        cols = list(dict.fromkeys([*columns, "report_id", "paragraph_no"]))
+        df = self.sql(f"SELECT {', '.join(cols)} FROM {{paragraphs}} WHERE {{ids}}", mask)
+        rank = np.full(len(self.order), len(rix), dtype=np.int64)
+        rank[rix] = np.arange(len(rix))
+        df = df.assign(_rank=rank[self._by_id.reindex(df["report_id"]).to_numpy()])
+        df = df.sort_values(["_rank", "paragraph_no"], kind="stable")
+        return pa.Table.from_pandas(df[list(columns)], preserve_index=False)
+
+    def reads_cheaply(self, rix: np.ndarray) -> bool:
+        """Whether reading the paragraphs of `rix` by report costs less than scanning the
+        parts holding them (decoding a row group costs ~10 times a scan's pass over it)."""
+        index = self.text_index()
+        return index is not None and index.n_rows(rix) * 10 <= index.part_rows(rix)
 
     def sql(self, query: str, mask: np.ndarray | None = None, params: Sequence[Any] | None = None,
             register: dict[str, pa.Table] | None = None) -> pd.DataFrame:

@@ -265,39 +265,62 @@ class KwicTotals:
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals]:
-    import pyarrow as pa
-
-    ids = mask_for(_c, flt)
-    n = len(term)
-    # One scan of the text for where the term is (no text comes back), then the text of
-    # the first `limit` of those paragraphs in corpus order, from the parts holding them.
-    hits = _c.sql(
-        f"""SELECT report_id, paragraph_no, (length(text) - length(replace(text, ?, ''))) // {n} AS mentions
-            FROM {{paragraphs}} WHERE {{ids}} AND contains(text, ?)""",
-        ids, [term, term],
-    )
-    totals = KwicTotals(int(hits["mentions"].sum()), len(hits), int(hits["report_id"].nunique()))
-    hits["rix"] = _c._by_id.reindex(hits["report_id"]).to_numpy()
-    first = hits.sort_values(["rix", "paragraph_no"], kind="stable").head(int(limit))
-    mask = np.zeros(len(_c.reports), dtype=bool)
-    mask[first["rix"].to_numpy(dtype=np.int64)] = True
-    keys = pa.table({"report_id": first["report_id"].astype(str).tolist(),
-                     "paragraph_no": first["paragraph_no"].astype("int64").tolist()})
-    paras = _c.sql("SELECT p.report_id, p.paragraph_no, p.speaker, p.text FROM {paragraphs} p "
-                   "SEMI JOIN _keys k USING (report_id, paragraph_no)", mask, register={"_keys": keys})
-    paras["rix"] = _c._by_id.reindex(paras["report_id"]).to_numpy()
-    paras = paras.sort_values(["rix", "paragraph_no"], kind="stable")
+    mask = mask_for(_c, flt)
+    rix = np.arange(len(_c.reports)) if mask is None else np.flatnonzero(mask)
+    if _c.reads_cheaply(rix):  # a few reports: read their paragraphs, count here
+        first, totals = _hit_paragraphs(_c, rix, term, limit)
+    else:  # much of the corpus: the term's counts in every report, from one scan per term
+        mentions, paragraphs = term_hits(_c, term)
+        have = rix[paragraphs[rix] > 0]
+        totals = KwicTotals(int(mentions[rix].sum()), int(paragraphs[rix].sum()), len(have))
+        # the first `limit` hits are in the first reports (in corpus order) that have one
+        enough = int(np.searchsorted(np.cumsum(paragraphs[have]), limit)) + 1
+        first, _ = _hit_paragraphs(_c, have[:enough], term, limit)
     rows = []
-    for p in paras.itertuples(index=False):
-        for s, e in sentence_spans(p.text):
-            sentence = p.text[s:e]
+    for p in first.to_pylist():
+        for s, e in sentence_spans(p["text"]):
+            sentence = p["text"][s:e]
             if term in sentence:
-                rows.append((p.report_id, p.paragraph_no, p.speaker, sentence, sentence.count(term)))
+                rows.append((p["report_id"], p["paragraph_no"], p["speaker"], sentence, sentence.count(term)))
         if len(rows) >= limit:
             break
     df = pd.DataFrame(rows[:limit], columns=KWIC_COLUMNS[:5])
     df = df.join(_c.reports.set_index("report_id")[["title", "district", "date", "source_file"]], on="report_id")
     return df, totals
+
+
+@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
+def _term_hits(_c: Corpus, key: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    n = len(term)
+    hits = _c.sql(
+        f"""SELECT report_id, sum((length(text) - length(replace(text, ?, ''))) // {n}) AS mentions, count(*) AS paragraphs
+            FROM {{paragraphs}} WHERE contains(text, ?) GROUP BY report_id""",
+        None, [term, term],
+    )
+    mentions, paragraphs = np.zeros(len(_c.reports), np.int64), np.zeros(len(_c.reports), np.int64)
+    rix = _c._by_id.reindex(hits["report_id"]).to_numpy()
+    mentions[rix], paragraphs[rix] = hits["mentions"].to_numpy(), hits["paragraphs"].to_numpy()
+    return mentions, paragraphs
+
+
+def term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """Occurrences of `term` and paragraphs holding it, per report position: one scan of
+    all the text, kept per term, so a filter change on a large selection costs nothing."""
+    return _term_hits(c, c.key, term)
+
+
+def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple["pa.Table", KwicTotals]:
+    """The first `limit` paragraphs of the reports at `rix` (in that order) that hold `term`,
+    and the totals over all of them."""
+    import pyarrow.compute as pc
+
+    paras = c.paragraph_rows(rix)
+    mentions = pc.count_substring(paras["text"], term)
+    hit = pc.greater(mentions, 0)
+    holding = paras.filter(hit)
+    totals = KwicTotals(int(pc.sum(mentions).as_py() or 0), holding.num_rows,
+                        len(pc.unique(holding["report_id"])))
+    return holding.slice(0, limit), totals
 
 
 def kwic(c: Corpus, flt: Filter, term: str, limit: int = 500) -> tuple[pd.DataFrame, KwicTotals]:
@@ -428,15 +451,11 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
 
 
 def _paragraph_rows(c: Corpus, keys: pd.DataFrame) -> pd.DataFrame:
-    """Text of the paragraphs (report_id, paragraph_no) in `keys`, read from the part
-    files holding their reports."""
-    import pyarrow as pa
-
-    ids = keys["report_id"].astype(str)
-    mask = c.reports["report_id"].isin(set(ids)).to_numpy()
-    table = pa.table({"report_id": ids.tolist(), "paragraph_no": keys["paragraph_no"].astype("int64").tolist()})
-    return c.sql("SELECT p.report_id, p.paragraph_no, p.text FROM {paragraphs} p SEMI JOIN _keys k USING (report_id, paragraph_no)",
-                 mask, register={"_keys": table})
+    """Text of the paragraphs (report_id, paragraph_no) in `keys`."""
+    rix = np.unique(c._by_id.reindex(keys["report_id"].astype(str).unique()).dropna().to_numpy(dtype=np.int64))
+    paras = c.paragraph_rows(rix, ["report_id", "paragraph_no", "text"]).to_pandas()
+    wanted = pd.MultiIndex.from_arrays([keys["report_id"].astype(str), keys["paragraph_no"].astype("int64")])
+    return paras[pd.MultiIndex.from_frame(paras[["report_id", "paragraph_no"]]).isin(wanted)].reset_index(drop=True)
 
 
 def theme_evidence(c: Corpus, flt: Filter, theme: str, limit: int = 30) -> pd.DataFrame:
@@ -647,7 +666,7 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     one = _c.reports["report_id"].to_numpy() == report_id  # read from the part file holding it
-    paras = _c.sql("SELECT paragraph_no, speaker, text FROM {paragraphs} WHERE report_id = ? ORDER BY paragraph_no", one, [report_id])
+    paras = _c.paragraph_rows(np.flatnonzero(one), ["paragraph_no", "speaker", "text"]).to_pandas()
     text = _c.sql("SELECT text FROM {report_text} WHERE report_id = ?", one, [report_id])
     th = _c.themes[_c.themes["report_id"] == report_id]
     th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))

@@ -43,6 +43,17 @@ def encode(column: pa.ChunkedArray | pa.Array, vocab: pd.Index | None = None) ->
     return where.astype(np.int32)[indices], vocab
 
 
+def report_positions(ids: pa.ChunkedArray | pa.Array, order: pa.Array) -> np.ndarray:
+    """Position in `order` of each report id (-1 when absent)."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
+    if pa.types.is_dictionary(ids.type):  # look up each distinct id once
+        where = report_positions(ids.dictionary, order)
+        return where[ids.indices.to_numpy(zero_copy_only=False)]
+    pos = pc.fill_null(pc.index_in(ids, value_set=order), -1)
+    return np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def row_slices(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Positions of the entries of `rows` (ascending row numbers) in a CSR layout."""
     starts, ends = indptr[rows], indptr[rows + 1]

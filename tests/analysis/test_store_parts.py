@@ -148,3 +148,29 @@ def test_successive_edits_keep_incremental_keywords_exact(tmp_path, monkeypatch,
         if result.keywords["incremental"]:
             assert result.keywords["rescored"] < result.n_reports
         assert open_snapshot(out).read("keywords").equals(open_snapshot(fresh).read("keywords"))
+
+
+def test_report_groups_cut_only_between_reports():
+    from analysis.store import report_groups
+
+    ids = pa.chunked_array([["a", "a", "b", "c", "c", "c"]])
+    text = pa.chunked_array([["一", "一", "二二", "三", "三", "三"]])  # 3, 3, 6, 3, 3, 3 bytes
+    assert report_groups(ids, text, 6) == [(0, 2), (2, 3), (3, 6)]
+    assert report_groups(ids, text, 7) == [(0, 3), (3, 6)]  # a alone has 6 bytes: not enough
+    assert report_groups(ids, text, 1000) == [(0, 6)]
+    assert report_groups(ids, text, 1) == [(0, 2), (2, 3), (3, 6)]  # never inside a report
+
+
+def test_paragraph_row_groups_hold_whole_reports(tmp_path, monkeypatch):
+    import analysis.store as store_mod
+
+    monkeypatch.setattr(store_mod, "REPORT_GROUP_BYTES", 4000)
+    build([SEEDS], tmp_path / "s", workers=1, progress=False)
+    f = pq.ParquetFile(tmp_path / "s" / "paragraphs.parquet")
+    assert f.metadata.num_row_groups > 5
+    seen = set()
+    for g in range(f.metadata.num_row_groups):
+        ids = f.read_row_group(g, columns=["report_id"])["report_id"].to_pylist()
+        assert not (set(ids) & seen)  # no report continues from an earlier group
+        seen |= set(ids)
+    assert pq.read_table(tmp_path / "s" / "paragraphs.parquet").num_rows == f.metadata.num_rows

@@ -240,3 +240,42 @@ def test_text_is_read_from_the_parts_holding_the_selected_reports(tmp_path, monk
     ev = data.theme_evidence(c, Filter(district=district), c.options.themes[0])
     text_of = paragraphs.set_index(["report_id", "paragraph_no"])["text"]
     assert len(ev) > 0 and all(text_of[(r, p)] == t for r, p, t in zip(ev["report_id"], ev["paragraph_no"], ev["text"]))
+
+
+@pytest.mark.parametrize("term,limit", [("发展", 500), ("发展", 7), ("高新区", 3), ("不存在的词语", 500)])
+def test_kwic_by_report_reads_equals_kwic_by_scan(corpus, stored, monkeypatch, term, limit):
+    """Keyword in context reads a few reports' paragraphs, or scans the text for a large
+    selection: both give the same sentences and totals, and the totals are the plain counts."""
+    from dashboard.corpus import Corpus as C
+
+    paragraphs = stored["paragraphs"]
+    for flt in (Filter(), Filter(district=corpus.options.districts[0]), Filter(speaker=corpus.options.speakers[0])):
+        got = {}
+        for cheap in (True, False):
+            monkeypatch.setattr(C, "reads_cheaply", lambda self, rix, cheap=cheap: cheap)
+            got[cheap] = data._kwic.__wrapped__(corpus, corpus.key, flt, term, limit)
+        pd.testing.assert_frame_equal(got[True][0], got[False][0])
+        assert got[True][1] == got[False][1]
+        chosen = paragraphs[paragraphs["report_id"].isin(set(_ids(corpus, flt)))]
+        has = chosen["text"].str.contains(term, regex=False)
+        assert got[True][1] == data.KwicTotals(int(chosen["text"].str.count(term).sum()), int(has.sum()),
+                                              chosen.loc[has, "report_id"].nunique())
+        assert len(got[True][0]) == min(limit, int(chosen["text"].map(lambda t: _sentences_with(t, term)).sum()))
+
+
+def _sentences_with(text: str, term: str) -> int:
+    from analysis.sentences import sentence_spans
+
+    return sum(term in text[s:e] for s, e in sentence_spans(text))
+
+
+def test_text_reads_without_the_paragraph_index(corpus, monkeypatch):
+    """A store whose paragraphs are not grouped by report is read through DuckDB: same rows."""
+    from dashboard.corpus import Deferred
+
+    rix = np.array([3, 0, 2])
+    with_index = corpus.paragraph_rows(rix)
+    monkeypatch.setattr(corpus, "_text_index", Deferred(lambda: None))
+    assert not corpus.reads_cheaply(rix)
+    without = corpus.paragraph_rows(rix)
+    assert with_index.to_pylist() == without.to_pylist()
