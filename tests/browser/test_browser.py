@@ -116,3 +116,18 @@ def test_hostile_report_is_shown_as_text_and_runs_nothing(server, browser, store
     assert "<script>window.__pwned=2</script>" in body  # shown literally, as text
     _shot(page, "reader_hostile.png")
     assert not errors
+
+
+def test_keyword_in_context_for_a_district(server, browser, store):
+    """The counts shown are the plain counts over that district's paragraphs."""
+    reports = pq.read_table(store / "reports.parquet").to_pandas()
+    paragraphs = pq.read_table(store / "paragraphs.parquet").to_pandas()
+    ids = set(reports.loc[reports["district"] == "济宁高新区", "report_id"])
+    text = paragraphs.loc[paragraphs["report_id"].isin(ids), "text"]
+    mentions, holding = int(text.str.count("对标").sum()), int(text.str.contains("对标").sum())
+    page, errors = _open(browser, f"{server}/keywords?district=济宁高新区&term=对标", "关键词上下文")
+    page.get_by_text("出现").first.wait_for(timeout=60_000)
+    main = page.inner_text("[data-testid='stMain']")
+    assert f"“对标”出现 {mentions} 次" in main and f"的 {holding} 个段落中" in main, main[-600:]
+    _shot(page, "keywords_district.png")
+    assert not errors
