@@ -82,12 +82,18 @@ class Deferred:
 @dataclass
 class TermTables:
     """Term counts (int32: a term said 2 billion times in one report is not a worry) per
-    report (`by_report`, rows = report positions) and per speaker
-    within a report (`by_speaker`, rows = segments: one per report and paragraph
-    speaker), over one vocabulary."""
+    report (`by_report`, rows = report positions): the corpus's vocabulary."""
 
     vocab: pd.Index
     by_report: TermIndex | StackedIndex
+
+
+@dataclass
+class SpeakerTerms:
+    """Term counts per named speaker within a report (`by_speaker`, rows = segments: one
+    per report and paragraph speaker), coded in the `TermTables` vocabulary. Loaded
+    apart from it: only a speaker's own words need them, and they take longer."""
+
     by_speaker: TermIndex | StackedIndex
     seg_rix: np.ndarray  # report position of each segment
     seg_speaker: np.ndarray  # code in `speakers` of each segment
@@ -124,44 +130,53 @@ def keyword_tables(kw: pa.Table, order: pa.Array, vocab: pd.Index | None = None)
     return KeywordTables(vocab, weights, ranks)
 
 
-def term_tables(tf: pa.Table, spk: pa.Table, order: pa.Array, vocab: pd.Index | None = None,
-                speakers: pd.Index | None = None) -> TermTables:
-    """From `_tf` rows (report_id, term, count) and the term_counts rows of named
-    speakers (report_id, speaker, term, count; a term's POS variants are summed here)."""
+def term_tables(tf: pa.Table, order: pa.Array, vocab: pd.Index | None = None) -> TermTables:
+    """From `_tf` rows (report_id, term, count)."""
     rix = report_positions(tf["report_id"], order)
     terms, vocab = encode(tf["term"], vocab)
+    counts = _numpy(tf["count"], np.int32)
     keep = rix >= 0
-    by_report = TermIndex.from_codes(rix[keep], terms[keep], _numpy(tf["count"], np.int32)[keep], len(order), len(vocab))
+    if not keep.all():  # (a boolean take of 18 million rows costs ~0.2 s an array)
+        rix, terms, counts = rix[keep], terms[keep], counts[keep]
+    by_report = TermIndex.from_codes(rix, terms, counts, len(order), len(vocab))
+    return TermTables(vocab, by_report)
 
+
+def speaker_tables(spk: pa.Table, order: pa.Array, vocab: pd.Index, speakers: pd.Index | None = None) -> SpeakerTerms:
+    """From the term_counts rows of named speakers (report_id, speaker, term, count; a
+    term's POS variants are summed here), coded in `vocab`."""
     s_rix = report_positions(spk["report_id"], order)
-    s_terms, vocab = encode(spk["term"], vocab)
+    s_terms, _ = encode(spk["term"], vocab)
     s_codes, speakers = encode(spk["speaker"], speakers)
     counts = _numpy(spk["count"], np.int64)
-    keep = s_rix >= 0
-    s_rix, s_terms, s_codes, counts = s_rix[keep], s_terms[keep], s_codes[keep], counts[keep]
+    # `_tf` sums every term_counts row, so every term is in `vocab`; one that were not
+    # would have no column to be counted in
+    keep = (s_rix >= 0) & (s_terms < len(vocab))
+    if not keep.all():
+        s_rix, s_terms, s_codes, counts = s_rix[keep], s_terms[keep], s_codes[keep], counts[keep]
     n_spk = len(speakers) + 1
     seg_keys, seg_of_row = np.unique(s_rix * n_spk + s_codes, return_inverse=True)
     # one entry per (segment, term): POS variants of a term are one term to a reader
-    cell = seg_of_row.astype(np.int64) * max(1, len(vocab)) + s_terms
-    cells, cell_of_row = np.unique(cell, return_inverse=True)
+    width = max(1, len(vocab))
+    cells, cell_of_row = np.unique(seg_of_row.astype(np.int64) * width + s_terms, return_inverse=True)
     cell_counts = np.bincount(cell_of_row, weights=counts, minlength=len(cells)).astype(np.int32)
-    by_speaker = TermIndex.from_codes(cells // max(1, len(vocab)), (cells % max(1, len(vocab))).astype(np.int32),
-                                      cell_counts, len(seg_keys), len(vocab))
-    return TermTables(vocab, by_report, by_speaker, (seg_keys // n_spk).astype(np.int64),
-                      (seg_keys % n_spk).astype(np.int32), speakers)
+    by_speaker = TermIndex.from_codes(cells // width, (cells % width).astype(np.int32), cell_counts, len(seg_keys), len(vocab))
+    return SpeakerTerms(by_speaker, (seg_keys // n_spk).astype(np.int64), (seg_keys % n_spk).astype(np.int32), speakers)
 
 
 def _widen(ix: TermIndex, n_terms: int) -> TermIndex:
     return TermIndex(ix.indptr, ix.terms, ix.values, n_terms)
 
 
-def stack_terms(base: TermTables, extra: TermTables, n_base: int) -> TermTables:
-    """`extra` built on base's vocabularies (extended) for reports after base's `n_base`."""
-    n = len(extra.vocab)
-    return TermTables(
-        extra.vocab,
-        StackedIndex(base.by_report, _widen(extra.by_report, n)),
-        StackedIndex(base.by_speaker, _widen(extra.by_speaker, n)),
+def stack_terms(base: TermTables, extra: TermTables) -> TermTables:
+    """`extra` built on base's vocabulary (extended) for reports after base's."""
+    return TermTables(extra.vocab, StackedIndex(base.by_report, _widen(extra.by_report, len(extra.vocab))))
+
+
+def stack_speakers(base: SpeakerTerms, extra: SpeakerTerms, n_base: int, n_terms: int) -> SpeakerTerms:
+    """`extra` built on base's speakers (extended) for reports after base's `n_base`."""
+    return SpeakerTerms(
+        StackedIndex(base.by_speaker, _widen(extra.by_speaker, n_terms)),
         np.concatenate([base.seg_rix, extra.seg_rix + n_base]),
         np.concatenate([base.seg_speaker, extra.seg_speaker]),
         extra.speakers,
@@ -220,13 +235,17 @@ def read_coded(snap: Snapshot, name: str, columns: list[str], strings: list[str]
 
 
 def read_terms(snap: Snapshot, order: pa.Array) -> TermTables:
-    spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
-                     keep=lambda t: pc.not_equal(t["speaker"], ""))
     if any(p.exists() for p in snap.part_paths("_tf")):
         tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
     else:  # a store without the hidden table (written by hand, or pruned): sum term_counts
         tf, _ = upload_terms(snap.read("term_counts", TERM_COLUMNS))
-    return term_tables(tf, spk, order)
+    return term_tables(tf, order)
+
+
+def read_speaker_terms(snap: Snapshot, order: pa.Array, vocab: pd.Index) -> SpeakerTerms:
+    spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
+                     keep=lambda t: pc.not_equal(t["speaker"], ""))
+    return speaker_tables(spk, order, vocab)
 
 
 def upload_tables(uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> dict[str, pa.Table]:
@@ -323,14 +342,17 @@ class Corpus:
 
     def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
-                 terms: Deferred, targets: Deferred, text_index: Deferred, uploads: tuple[str, ...] = (),
+                 terms: Deferred, speaker_terms: Deferred, targets: Deferred, text_index: Deferred,
+                 uploads: tuple[str, ...] = (),
                  parts: tuple[np.ndarray | None, dict[str, list[str]]] = (None, {})):
         self.key, self.manifest, self.uploads = key, manifest, uploads
         self.arrow = tables  # kept to stack uploads on
         self.keywords = keywords
         self.text_sources, self.text_db = text_sources, text_db
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
-        self._terms, self._targets, self._text_index = terms, targets, text_index
+        # started in this order: what the comparison and keyword pages need first
+        self._deferred = (terms, text_index, targets, speaker_terms)
+        self._terms, self._speaker_terms, self._targets, self._text_index = terms, speaker_terms, targets, text_index
         self.order = tables["reports"]["report_id"].combine_chunks()
         self.files = tables["files"].to_pandas()
         self.benchmarks = tables["benchmarks"].to_pandas()
@@ -380,10 +402,11 @@ class Corpus:
         keywords = keyword_tables(tables.pop("keywords"), order)
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
         terms = Deferred(lambda: read_terms(snap, order))
+        speaker_terms = Deferred(lambda: read_speaker_terms(snap, order, terms.result().vocab))
         targets = Deferred(lambda: snap.read("targets"))
         text_index = Deferred(lambda: ParagraphText.from_parts([str(p) for p in snap.part_paths("paragraphs")], order))
-        return cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms, targets,
-                   text_index, parts=report_parts(snap))
+        return cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms,
+                   speaker_terms, targets, text_index, parts=report_parts(snap))
 
     @classmethod
     def with_uploads(cls, base: "Corpus", uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> "Corpus":
@@ -400,17 +423,19 @@ class Corpus:
         n_base = len(base.order)
         keywords = stack_keywords(base.keywords, keyword_tables(extra["keywords"], up_order, base.keywords.vocab))
 
-        def terms() -> TermTables:
-            b = base.terms()
-            tf, s = upload_terms(extra["term_counts"])
-            return stack_terms(b, term_tables(tf, s, up_order, b.vocab, b.speakers), n_base)
+        tf, spk = upload_terms(extra["term_counts"])
+        terms = Deferred(lambda: stack_terms(base.terms(), term_tables(tf, up_order, base.terms().vocab)))
+
+        def speaker_terms() -> SpeakerTerms:
+            b, vocab = base.speaker_terms(), terms.result().vocab
+            return stack_speakers(b, speaker_tables(spk, up_order, vocab, b.speakers), n_base, len(vocab))
 
         hashes = tuple(h for h, _ in uploads)
         key = base.key + "|uploads:" + ",".join(h[:12] for h in hashes)
         db = text_connection(base.text_sources, extra)
         part_of = None if base.part_of is None else np.concatenate([base.part_of, np.full(len(up_order), -1)])
         return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
-                   Deferred(terms), Deferred(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
+                   terms, Deferred(speaker_terms), Deferred(lambda: pa.concat_tables([base.targets_arrow(), extra["targets"]])),
                    Deferred(lambda: base.text_index() and base.text_index().with_uploads(extra["paragraphs"], up_order)),
                    hashes, parts=(part_of, base.part_files))
 
@@ -418,13 +443,16 @@ class Corpus:
 
     def start_loading(self) -> None:
         """Read term counts and targets in the background from now on."""
-        self._terms.start()
-        self._targets.start()
-        self._text_index.start()
+        for job in self._deferred:
+            job.start()
 
     def terms(self) -> TermTables:
-        """Term counts (waits for the background read, or reads them, on first use)."""
+        """Term counts per report (waits for the background read, or reads them, on first use)."""
         return self._terms.result()
+
+    def speaker_terms(self) -> SpeakerTerms:
+        """Term counts per named speaker (as `terms`)."""
+        return self._speaker_terms.result()
 
     def targets_arrow(self) -> pa.Table:
         return self._targets.result()

@@ -231,7 +231,8 @@ def _term_ranking(_c: Corpus, key: str, flt: Filter, method: str, limit: int) ->
     if method == "count":
         tt = _c.terms()
         if flt.speaker:
-            weight, n_reports = tt.by_speaker.totals(tt.speaker_rows(mask, flt.speaker))
+            st_ = _c.speaker_terms()
+            weight, n_reports = st_.by_speaker.totals(st_.speaker_rows(mask, flt.speaker), len(tt.vocab))
         else:
             weight, n_reports = tt.by_report.totals(mask)
         return ranked_terms(tt.vocab, weight, n_reports, limit).drop(columns="_code")
@@ -611,7 +612,8 @@ def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:
     tt = c.terms()
     mask = c.mask(group_filter(flt, by, who))
     if by == "speaker":
-        return tt.by_speaker.totals(tt.speaker_rows(mask, who), len(tt.vocab))[0]
+        spk = c.speaker_terms()
+        return spk.by_speaker.totals(spk.speaker_rows(mask, who), len(tt.vocab))[0]
     return tt.by_report.totals(mask, len(tt.vocab))[0]
 
 

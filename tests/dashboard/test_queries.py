@@ -71,7 +71,7 @@ def _ranked(df: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 def test_the_seed_store_has_what_the_comparisons_need(corpus):
     assert len(corpus.options.districts) >= 2 and len(corpus.options.speakers) >= 3
-    assert corpus.terms().by_speaker.n_rows > 0  # quoted speakers exist (002 quotes 毕志伟)
+    assert corpus.speaker_terms().by_speaker.n_rows > 0  # quoted speakers exist (002 quotes 毕志伟)
 
 
 @pytest.mark.parametrize("method", ["count", "tfidf", "textrank"])
@@ -183,6 +183,9 @@ def test_uploads_stack_on_the_store(corpus, stored):
         assert everything.get(term, 0) == base.get(term, 0) + want.get(term, 0) > 0
     hits, totals = data.kwic(up, only, "独角兽")
     assert totals.reports == 1 and hits["report_id"].tolist() == [rid]
+    said = pd.DataFrame(rows["term_counts"]).query("speaker == '张三'").groupby("term")["count"].sum()
+    _, own = data.group_summary(up, Filter(), "speaker", "张三", top=None)
+    assert len(said) > 0 and own.set_index("term")["count"].sort_index().to_dict() == said.sort_index().to_dict()
     parts = data.report_parts(up, rid)
     assert "独角兽" in parts["text"] and len(parts["paragraphs"]) == len(rows["paragraphs"])
     assert (data.targets(up, only)["report_id"] == rid).all()
