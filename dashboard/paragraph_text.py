@@ -69,14 +69,18 @@ class ParagraphText:
         part[at], start[at], stop[at] = UPLOAD, first[rix >= 0], last[rix >= 0]
         return ParagraphText(self.files, self.metadata, self.group_starts, part, start, stop, table)
 
-    def n_rows(self, rix: np.ndarray) -> int:
-        """How many paragraph rows the reports at `rix` have."""
-        return int((self.stop[rix] - self.start[rix]).sum())
+    def rows_to_decode(self, rix: np.ndarray) -> int:
+        """How many stored rows reading the reports at `rix` decodes: all the rows of the
+        row groups holding them."""
+        rix = rix[self.part[rix] >= 0]
+        total = 0
+        for k in np.unique(self.part[rix]).tolist():
+            total += int(np.diff(self.group_starts[k])[self._groups(k, rix[self.part[rix] == k])].sum())
+        return total
 
-    def part_rows(self, rix: np.ndarray) -> int:
-        """How many rows the stored parts holding the reports at `rix` have (a scan's work)."""
-        parts = np.unique(self.part[rix])
-        return int(sum(self.group_starts[k][-1] for k in parts.tolist() if k >= 0))
+    @property
+    def stored_rows(self) -> int:
+        return int(sum(g[-1] for g in self.group_starts))
 
     def read(self, rix: np.ndarray, columns: list[str]) -> pa.Table:
         """The paragraphs of the reports at positions `rix`, report after report in that
@@ -96,8 +100,7 @@ class ParagraphText:
             return [self.extra.select(columns).slice(a, b - a) for a, b in zip(self.start[rix], self.stop[rix])]
         bounds = self.group_starts[k]
         first = np.searchsorted(bounds, self.start[rix], side="right") - 1
-        last = np.searchsorted(bounds, self.stop[rix] - 1, side="right") - 1
-        wanted = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last)]))
+        wanted = self._groups(k, rix)
         table = pq.ParquetFile(self.files[k], metadata=self.metadata[k]).read_row_groups(wanted.tolist(), columns=columns, use_threads=False)
         # row r of the part is row offset[r's group] + (r - bounds[group]) of `table`
         offset = np.zeros(len(bounds), np.int64)
@@ -107,6 +110,13 @@ class ParagraphText:
             at = offset[g] + a - bounds[g]
             out.append(table.slice(int(at), int(b - a)))
         return out
+
+    def _groups(self, k: int, rix: np.ndarray) -> np.ndarray:
+        """The row groups of part k holding the rows of the reports at `rix`."""
+        bounds = self.group_starts[k]
+        first = np.searchsorted(bounds, self.start[rix], side="right") - 1
+        last = np.searchsorted(bounds, self.stop[rix] - 1, side="right") - 1
+        return np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first.tolist(), last.tolist())]))
 
     def _empty(self, columns: list[str]) -> pa.Table:
         schema = self.metadata[0].schema.to_arrow_schema() if self.metadata else self.extra.schema

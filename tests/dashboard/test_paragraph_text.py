@@ -57,8 +57,18 @@ def test_a_selection_reads_back_in_the_order_asked(index_and_rows):
     rix = np.random.default_rng(0).permutation(len(order))[: max(3, len(order) // 2)]
     got = index.read(rix, COLUMNS)
     assert list(zip(*[got[c].to_pylist() for c in COLUMNS])) == _want(rows, order, rix)
-    assert index.n_rows(rix) == got.num_rows
+    assert got.num_rows <= index.rows_to_decode(rix) < index.stored_rows
     assert index.read(np.array([], dtype=np.int64), ["text"]).num_rows == 0
+
+
+def test_rows_to_decode_are_those_of_the_groups_holding_the_reports(index_and_rows):
+    index, order, rows = index_and_rows
+    for i in range(len(order)):
+        k, a, b = index.part[i], index.start[i], index.stop[i]
+        bounds = index.group_starts[k]
+        g = np.searchsorted(bounds, a, side="right") - 1
+        assert bounds[g] <= a and b <= bounds[g + 1]  # a report lies in one row group
+        assert index.rows_to_decode(np.array([i])) == bounds[g + 1] - bounds[g]
 
 
 def test_uploads_are_read_from_memory(index_and_rows):
