@@ -276,14 +276,17 @@ class PartWriter:
 # evidence, the reader): their row groups hold whole reports and about this much text,
 # so such a read decodes the groups of those reports only, not the whole part.
 REPORT_GROUPED = {"paragraphs"}
+RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 REPORT_GROUP_BYTES = 256 << 10
 
 
 def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False) -> None:
     table = table.select(schema.names).cast(schema)
     # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
-    # encoded in big parts, which the TF-IDF step reads as codes.
-    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20)
+    # encoded in big parts, which the TF-IDF step reads as codes. Running text is not
+    # repeated (in a real corpus): a dictionary for it would be built and thrown away.
+    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20,
+                   use_dictionary=[n for n in schema.names if n not in RUNNING_TEXT])
     if not by_report or table.num_rows == 0:
         pq.write_table(table, path, row_group_size=1 << 20, **options)
         return
