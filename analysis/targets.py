@@ -260,6 +260,12 @@ _ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
 # One character class rather than an alternation: `re` then skips to candidates in C.
 _HAS_NUMBER = re.compile(rf"[\d{_CN_SMALL}廿]")
+# Every time phrase holds 年, 月, 季 (季度) or 五 (十四五), and every cut word of an
+# indicator is one or holds 目前/当前, 截至/截止 or 把: a stretch of text without these
+# characters has none, found in C instead of trying the patterns at each digit
+# (most sentences with a value and most clauses before one).
+_DEADLINE_CHARS = re.compile("[年月季五]")
+_CUT_CHARS = re.compile("[年月季五目当截把]")
 
 # The long alternations are scanned from the characters their matches can start with
 # (analysis/scan.py): same matches as finditer/search, several times faster.
@@ -536,8 +542,9 @@ def _indicator(para: _Para, cs: int, hit: _Hit, post: tuple[int, int], mark: str
 def _trim(w: str, a: int, b: int) -> tuple[int, int]:
     """Offsets of the indicator inside the clause w[a:b] before a value."""
     b = _strip_trail(w, a, b)
-    for m in _CUT_SCAN.finditer(w, a, b):
-        a = max(a, m.end())  # after the last time phrase: 全年|新增融资到位
+    if _CUT_CHARS.search(w, a, b):
+        for m in _CUT_SCAN.finditer(w, a, b):
+            a = max(a, m.end())  # after the last time phrase: 全年|新增融资到位
     for m in _LIST_DENG.finditer(w, a, b):
         a = max(a, m.end())  # after a list: A、B、C等|总投资
     m = _LEAD.match(w, a, b)
@@ -607,8 +614,10 @@ def _forward(para: _Para, d: tuple[int, int]) -> bool:
 def _deadlines(para: _Para, s: int, e: int) -> list[tuple[int, int]]:
     found = para.deadlines.get((s, e))
     if found is None:  # once per sentence, however many values it holds
-        spans = ((m.start(), m.end()) for m in _DEADLINE_SCAN.finditer(para.work, s, e))
-        found = para.deadlines[(s, e)] = [(a, b) for a, b in spans if not _masked(para, a, b)]
+        found = para.deadlines[(s, e)] = []
+        if _DEADLINE_CHARS.search(para.work, s, e):
+            spans = ((m.start(), m.end()) for m in _DEADLINE_SCAN.finditer(para.work, s, e))
+            found += [(a, b) for a, b in spans if not _masked(para, a, b)]
     return found
 
 

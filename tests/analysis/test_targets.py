@@ -495,3 +495,51 @@ def test_post_noun_end_found_by_search_as_by_the_loop():
         w = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
         pos, e = rng.randint(0, len(w)), rng.randint(0, len(w))
         assert T._post_noun(w, pos, e) == plain(w, pos, e), (w, pos, e)
+
+
+# Hand-made text for the time-phrase pre-checks: phrases of every alternative of
+# _DEADLINE and _CUT, numbers in Chinese numerals only, 百分之X, full-width digits.
+_TIME_TEXTS = [
+    "到2025年底前,地区生产总值达到300亿元", "二〇二五年完成投资两千万元", "“十四五”期间新增就业5万人",
+    "十四五末建成10个园区", "第三季度增长百分之五", "前三季度实现营收２０２５万元", "1-11月份,工业增加值628.7亿元",
+    "１２月底前完成３个项目", "上半年引进企业八家", "今后五年内新建学校十所", "近3个月来新增两千户",
+    "每季度走访企业二十家", "截至目前签约项目四十个", "当前在建项目三百个", "要把新增就业120万人作为约束性指标",
+    "三年以上积案二十件", "全年粮食产量615亿斤", "年内建成5G基站一千个", "本年度投入资金三十亿元",
+    "百分之三十六点九", "两千万元", "十个百分点", "五十五万人", "第五名", "２．５％", "１,３５０家",
+]
+_TIME_ALPHABET = "0123456789０１２５一二两三四五六七八九十〇零年月季度底末前内以来今明去后全上下半第个近未每期间时“”目当截止至到把份初万亿元家%"
+
+
+def _time_phrase_texts():
+    import random
+
+    rng = random.Random(4)
+    texts = list(_TIME_TEXTS)
+    texts += ["".join(rng.choice(_TIME_ALPHABET) for _ in range(rng.randint(1, 30))) for _ in range(5000)]
+    return texts
+
+
+def test_every_time_phrase_holds_a_precheck_character():
+    # _deadlines and _trim try _DEADLINE and _CUT only on text where _DEADLINE_CHARS and
+    # _CUT_CHARS find a character: every match of the patterns must hold one.
+    from analysis import targets as T
+    from analysis.widths import width_forms
+
+    for text in _time_phrase_texts():
+        w = width_forms(text)[1]
+        for pattern, chars in ((T._DEADLINE, T._DEADLINE_CHARS), (T._CUT, T._CUT_CHARS)):
+            for m in pattern.finditer(w):
+                assert chars.search(m.group()), (pattern is T._CUT, text, m.group())
+
+
+def test_rows_with_the_time_phrase_prechecks_are_the_rows_without(monkeypatch):
+    from analysis import targets as T
+
+    texts = _time_phrase_texts() + _seed_lines()
+    fast = [T.quantity_rows(t) for t in texts]
+    deadline = [f.name for f in dataclasses.fields(Quantity)].index("deadline")
+    assert sum(1 for rows in fast for row in rows if row[deadline]) > 100
+    always = re.compile("")  # finds a (empty) match anywhere: the patterns are always tried
+    monkeypatch.setattr(T, "_DEADLINE_CHARS", always)
+    monkeypatch.setattr(T, "_CUT_CHARS", always)
+    assert [T.quantity_rows(t) for t in texts] == fast
