@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
-from itertools import compress
-from operator import itemgetter
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -60,14 +58,18 @@ def textrank(
     n = len(vocab)
     if n == 0:
         return []
-    src, dst, weight = _cooccurrence_edges(ids, n, window)
+    dst, src, weight = _cooccurrence_edges(ids, n, window)
     scores = np.ones(n)
     if len(src):
-        out_weight = np.bincount(src, weights=weight, minlength=n)
+        # The graph is symmetric: a node's out-weight is its row sum (sums of integers,
+        # exact in whatever order they are added).
+        out_weight = np.bincount(dst, weights=weight, minlength=n)
         share = weight / out_weight[src]  # each node spreads its score over its edges
         spread = _spreader(src, dst, share, n)
         for _ in range(max_iter):
-            new = (1 - damping) + damping * spread(scores)
+            new = spread(scores)  # then (1 - damping) + damping * new, in place: same floats
+            new *= damping
+            new += 1 - damping
             converged = np.abs(new - scores).max() < tol
             scores = new
             if converged:
@@ -80,23 +82,22 @@ def textrank(
 def _node_ids(tagged_terms: list[tuple[str, str]], allow: frozenset[str]) -> tuple[np.ndarray, list[str]]:
     """(node id of each allowed term in sequence, the nodes in order of first occurrence).
 
-    Done with C-level iterators (a report holds thousands of terms): the allowed terms
-    picked by `compress`, the nodes by `dict.fromkeys` (insertion order is first
-    occurrence), the ids looked up with `map`.
+    A new term gets the next id (`setdefault(term, len(index))`): one pass over the
+    terms (a report holds thousands), no second look-up per term.
     """
-    allowed = list(compress(map(itemgetter(0), tagged_terms), map(allow.__contains__, map(itemgetter(1), tagged_terms))))
-    vocab = list(dict.fromkeys(allowed))
-    index = dict(zip(vocab, range(len(vocab))))
-    return np.fromiter(map(index.__getitem__, allowed), dtype=np.int64, count=len(allowed)), vocab
+    index: dict[str, int] = {}
+    ids = [index.setdefault(term, len(index)) for term, pos in tagged_terms if pos in allow]
+    return np.array(ids, dtype=np.int64), list(index)
 
 
 def _spreader(src: np.ndarray, dst: np.ndarray, share: np.ndarray, n: int, *, sparse: bool | None = None):
     """scores -> for each node, the sum over its incoming edges of share * score of the source.
 
-    With scipy, a CSR matrix whose rows list each node's edges in edge order (a stable
-    sort by destination): its product adds the same terms in the same order as
-    `np.bincount(dst, weights=share * scores[src])`, so the scores are the same to the
-    last bit (tests/analysis/test_keywords.py), 1.7x faster. Without scipy, bincount.
+    The edges must be sorted by destination (as `_cooccurrence_edges` gives them). With
+    scipy, they are the rows of a CSR matrix as they stand: its product adds the same
+    terms in the same order as `np.bincount(dst, weights=share * scores[src])`, so the
+    scores are the same to the last bit (tests/analysis/test_textrank_sparse.py), 1.7x
+    faster. Without scipy, bincount.
     """
     if sparse is not False:
         try:
@@ -104,16 +105,16 @@ def _spreader(src: np.ndarray, dst: np.ndarray, share: np.ndarray, n: int, *, sp
         except ImportError:
             sparse = False
         else:
-            # A stable sort has one answer; on 16-bit keys numpy's is a radix sort.
-            order = np.argsort(dst.astype(np.int16) if n <= np.iinfo(np.int16).max else dst, kind="stable")
             indptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))])
-            matrix = csr_matrix((share[order], src[order], indptr), shape=(n, n))
-            return matrix.__matmul__
+            return csr_matrix((share, src, indptr), shape=(n, n)).__matmul__
     return lambda scores: np.bincount(dst, weights=share * scores[src], minlength=n)
 
 
-def _cooccurrence_edges(ids: np.ndarray, n: int, window: int):
-    """Undirected co-occurrence edges as (src, dst, weight), both directions listed."""
+def _cooccurrence_edges(ids: np.ndarray, n: int, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undirected co-occurrence edges as (dst, src, weight), both directions listed,
+    sorted by (dst, src): the rows of a CSR matrix, each node's incoming edges in the
+    order the power iteration has always added them (sources ascending).
+    """
     pairs = [(ids[:-k], ids[k:]) for k in range(1, min(window, len(ids)))]
     if not pairs:
         return (np.empty(0, np.int64),) * 2 + (np.empty(0),)
@@ -121,14 +122,19 @@ def _cooccurrence_edges(ids: np.ndarray, n: int, window: int):
     b = np.concatenate([p[1] for p in pairs])
     keep = a != b  # a term next to itself says nothing about its centrality
     a, b = a[keep], b[keep]
-    # Count each unordered pair once, then list it in both directions. The pair keys
-    # are sorted as 32-bit integers when they fit (3x faster than 64-bit; same order).
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    key_type = np.int32 if n * n <= np.iinfo(np.int32).max else np.int64
-    keys, counts = np.unique((lo * n + hi).astype(key_type), return_counts=True)
-    keys = keys.astype(np.int64)
-    lo, hi = keys // n, keys % n
-    return np.concatenate([lo, hi]), np.concatenate([hi, lo]), np.concatenate([counts, counts]).astype(float)
+    dst, src = np.concatenate([a, b]), np.concatenate([b, a])
+    # Sorted by source, then stably by destination: on 16-bit keys numpy's stable sort
+    # is a radix sort, several times faster than one sort of (dst, src) pair keys.
+    key_type = np.uint16 if n <= 1 << 16 else np.int64
+    dst, src = dst.astype(key_type), src.astype(key_type)
+    order = np.argsort(src, kind="stable")
+    dst, src = dst[order], src[order]
+    order = np.argsort(dst, kind="stable")
+    dst, src = dst[order], src[order]
+    first = np.flatnonzero(np.concatenate([[True], (dst[1:] != dst[:-1]) | (src[1:] != src[:-1])]))
+    counts = np.diff(np.append(first, len(dst)))
+    dst, src = dst[first].astype(np.int64), src[first].astype(np.int64)
+    return dst, src, counts.astype(float)
 
 
 @lru_cache(maxsize=1)

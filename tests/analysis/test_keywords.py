@@ -199,8 +199,8 @@ def test_textrank_equals_the_plain_version_to_the_bit():
     tags = ["n", "v", "x", "uj", "ns", "m"]
     cases = [content_terms(build_segmenter().tag(normalize_width(p.read_text(encoding="utf-8"))), load_stopwords())
              for p in SEEDS]
-    # vocabularies around the 16-bit and 32-bit key limits of the fast path
-    for n_terms, vocab in [(50, 5), (3000, 400), (70000, 33000), (120000, 50000)]:
+    # vocabularies on both sides of the 16-bit limit of the radix-sorted edges
+    for n_terms, vocab in [(50, 5), (3000, 400), (70000, 33000), (200000, 90000)]:
         words = rng.integers(0, vocab, n_terms)
         cases.append([(f"w{w}", tags[w % len(tags)]) for w in words])
     for tagged in cases:

@@ -1,0 +1,101 @@
+"""CPU cost of the per-file analysis, in CPU seconds per MB of input.
+
+    python bench/profile_analysis.py [DIR] [--limit 200] [--passes 3] [--steps]
+
+Runs `pipeline.analyse_file_tables` (what `python -m analysis build` runs per file) over
+the first `--limit` files under DIR (default /tmp/b3/corpus-1000, sorted by path) in one
+process, `--passes` times, and prints the CPU time (`time.process_time`, not wall time:
+the machine is shared) of each pass per MB of input and the minimum over the warm
+passes (all but the first, which fills the per-process memos and loads the engine).
+
+`--steps` profiles one more pass with cProfile and prints the cumulative CPU s/MB of
+the main steps (cProfile's overhead inflates them; compare them with each other, not
+with the plain passes). pyarrow's functions are invisible to cProfile: the conversion
+of the columns to Arrow tables is in "other", what the whole file costs beyond the steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from analysis.pipeline import Resources, analyse_file_tables  # noqa: E402
+
+# (label, module file suffix, function name): the steps of analyse_file_tables, then
+# parts of a step (indented labels, left out of "other").
+STEPS = [
+    ("reading", "readers.py", "read_bytes"),
+    ("cleaning", "clean.py", "clean_text"),
+    ("splitting", "split.py", "split_reports"),
+    ("metadata", "metadata.py", "report_metadata"),
+    ("segmentation + content terms + themes", "pipeline.py", "_report"),
+    ("  of which the tokenizer (_split)", "segment.py", "_split"),
+    ("targets", "pipeline.py", "target_columns"),
+    ("benchmarks", "pipeline.py", "benchmark_columns"),
+    ("TextRank", "pipeline.py", "textrank_columns"),
+    ("term counts", "pipeline.py", "term_count_columns"),
+    ("_tf", "pipeline.py", "tf_columns"),
+]
+
+
+def load(directory: Path, limit: int) -> list[tuple[str, bytes]]:
+    paths = sorted(p for p in directory.rglob("*") if p.is_file())[:limit]
+    return [(str(p.relative_to(directory)), p.read_bytes()) for p in paths]
+
+
+def run_pass(files: list[tuple[str, bytes]], res: Resources) -> float:
+    start = time.process_time()
+    for name, data in files:
+        analyse_file_tables(data, name, res)
+    return time.process_time() - start
+
+
+def step_times(files: list[tuple[str, bytes]], res: Resources, mb: float) -> list[tuple[str, float]]:
+    profile = cProfile.Profile()
+    profile.runcall(run_pass, files, res)
+    stats = pstats.Stats(profile).stats  # (file, line, name) -> (cc, nc, tt, ct, callers)
+
+    def cumulative(suffix: str, name: str) -> float:
+        return sum(v[3] for (file, _, fn), v in stats.items() if fn == name and file.endswith(suffix)) / mb
+
+    whole = cumulative("pipeline.py", "analyse_file_tables")
+    steps = [(label, cumulative(suffix, name)) for label, suffix, name in STEPS]
+    other = whole - sum(cost for label, cost in steps if not label.startswith(" "))
+    return [("whole file", whole)] + steps + [("other (columns to Arrow, glue)", other)]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("directory", nargs="?", type=Path, default=Path("/tmp/b3/corpus-1000"))
+    p.add_argument("--limit", type=int, default=200, help="files to analyse (default 200)")
+    p.add_argument("--passes", type=int, default=3, help="passes over the files (default 3; the first is cold)")
+    p.add_argument("--steps", action="store_true", help="add a cProfile pass with per-step times")
+    args = p.parse_args(argv)
+
+    files = load(args.directory, args.limit)
+    mb = sum(len(data) for _, data in files) / 1e6
+    res = Resources().load()
+    print(f"{len(files)} files, {mb:.1f} MB from {args.directory}")
+    costs = []
+    for k in range(args.passes):
+        costs.append(run_pass(files, res) / mb)
+        print(f"pass {k + 1}: {costs[-1]:.4f} CPU s/MB{' (cold)' if k == 0 else ''}")
+    warm = costs[1:] or costs
+    print(f"min warm: {min(warm):.4f} CPU s/MB")
+    if args.steps:
+        print("cProfile cumulative CPU s/MB (inflated by the profiler):")
+        for label, cost in step_times(files, res, mb):
+            print(f"  {label:40s} {cost:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
