@@ -1,6 +1,6 @@
 """Where the per-file analysis runs: in this process, in local worker processes, or on Dask.
 
-The unit of work is `pipeline.analyse_file_tables` on one file; files are sent in
+The unit of work is `pipeline.analyse_file_columns` on one file; files are sent in
 chunks (a few MB of input each) so that small files do not cost one round trip each.
 Every engine returns the chunks' results in input order, with at most `window` chunks
 submitted ahead of the one the driver is waiting for: the driver never holds more than
@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 
 from analysis.readers import display_name
-from analysis.pipeline import Resources, analyse_file_tables, skipped_file_row, table_schema
+from analysis.pipeline import Resources, analyse_file_columns, extend_columns, skipped_file_row, to_tables
 
 ENGINES = ("local", "dask")
 CHUNK_BYTES = 2 << 20  # input bytes per unit sent to a worker
@@ -59,25 +59,21 @@ class ChunkResult:
 
 
 def analyse_chunk(tasks: list[Task], res: Resources) -> ChunkResult:
-    parts: dict[str, list[pa.Table]] = {}
+    columns: dict[str, dict[str, list]] = {}
     files = []
     for t in tasks:
         try:
             data = t.data if t.data is not None else t.path.read_bytes()
         except OSError as err:  # gone or unreadable since it was hashed
-            tables = _unreadable(t, f"{display_name(t.source_file)}: cannot be read ({err.strerror or err})")
+            row = skipped_file_row(t.source_file, t.content_hash, t.size, "skipped",
+                                   f"{display_name(t.source_file)}: cannot be read ({err.strerror or err})")
+            mine = {"files": {k: [v] for k, v in row.items()}}
         else:
-            tables = analyse_file_tables(data, t.source_file, res, content_hash=t.content_hash)
-        for name, table in tables.items():
-            parts.setdefault(name, []).append(table)
-        f = tables["files"]
-        files.append((t.source_file, f["status"][0].as_py(), f["message"][0].as_py(), f["n_reports"][0].as_py()))
-    return ChunkResult({name: pa.concat_tables(ts) for name, ts in parts.items()}, files)
-
-
-def _unreadable(t: Task, message: str) -> dict[str, pa.Table]:
-    row = skipped_file_row(t.source_file, t.content_hash, t.size, "skipped", message)
-    return {"files": pa.Table.from_pylist([row], schema=table_schema("files"))}
+            mine = analyse_file_columns(data, t.source_file, res, content_hash=t.content_hash)
+        extend_columns(columns, mine)
+        f = mine["files"]
+        files.append((t.source_file, f["status"][0], f["message"][0], f["n_reports"][0]))
+    return ChunkResult(to_tables(columns), files)
 
 
 def chunk_tasks(tasks: list[Task], workers: int) -> list[list[Task]]:

@@ -4,9 +4,9 @@
 hash. It learns everything about a file once (`FileContext`); the row builders named
 in `analysis.schema.TABLES` turn that context into rows.
 
-The build itself calls `analyse_file_tables`: the same rows, built column by column
-straight into Arrow tables (no dict per row), plus two hidden per-file tables the
-corpus step needs (`_textrank`, `_tf`). `analyse_file` (list of dicts per table) is
+The build itself calls `analyse_file_columns`: the same rows, built column by column
+(no dict per row) and turned into Arrow tables a chunk of files at a time, plus two
+hidden per-file tables the corpus step needs (`_textrank`, `_tf`). `analyse_file` (list of dicts per table) is
 derived from the same columns, so the two can never disagree.
 """
 
@@ -155,14 +155,33 @@ def table_schema(name: str) -> pa.Schema:
     return HIDDEN_TABLES[name] if name in HIDDEN_TABLES else TABLES[name].schema
 
 
-def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, pa.Table]:
-    """What the build stores for one file: an Arrow table per file-scope table (same rows,
+def analyse_file_columns(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, dict[str, list]]:
+    """What the build stores for one file, as columns: every file-scope table (same rows,
     same order as `analyse_file`) and the hidden `_textrank` and `_tf` tables."""
     ctx = build_context(data, source_file, res, content_hash=content_hash)
     columns = {name: TABLES[name].builder_fn()(ctx, res) for name in FILE_TABLES}
     columns["_textrank"] = textrank_columns(ctx)
     columns["_tf"] = tf_columns(ctx)
+    return columns
+
+
+def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, pa.Table]:
+    """`analyse_file_columns` as Arrow tables."""
+    return to_tables(analyse_file_columns(data, source_file, res, content_hash=content_hash))
+
+
+def to_tables(columns: dict[str, dict[str, list]]) -> dict[str, pa.Table]:
     return {name: pa.table(cols, schema=table_schema(name)) for name, cols in columns.items()}
+
+
+def extend_columns(into: dict[str, dict[str, list]], columns: dict[str, dict[str, list]]) -> None:
+    """Append the rows of `columns` to `into`, table by table: the build converts a whole
+    chunk of files to Arrow at once (per-table fixed costs paid per file were ~40 % of the
+    conversion)."""
+    for name, cols in columns.items():
+        mine = into.setdefault(name, {k: [] for k in cols})
+        for k, values in cols.items():
+            mine[k] += values
 
 
 def build_context(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> FileContext:
