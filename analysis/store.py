@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,12 @@ class Snapshot:
         return table_files(self.table_path(name))
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        tables = [read_part(p, columns) for p in self.part_paths(name)]
+        paths = self.part_paths(name)
+        if len(paths) > 1:  # pyarrow decodes without the GIL: parts in parallel
+            with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
+                tables = list(pool.map(lambda p: read_part(p, columns), paths))
+        else:
+            tables = [read_part(p, columns) for p in paths]
         return pa.concat_tables(tables) if tables else _empty(name, columns)
 
     def sql_source(self, name: str) -> str:
