@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 
 from analysis.schema import SCHEMA_VERSION, TABLES
 
+T = TypeVar("T")
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2  # the live build and the one before, for readers still holding it
 
@@ -61,12 +62,7 @@ class Snapshot:
         return table_files(self.table_path(name))
 
     def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        paths = self.part_paths(name)
-        if len(paths) > 1:  # pyarrow decodes without the GIL: parts in parallel
-            with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
-                tables = list(pool.map(lambda p: read_part(p, columns), paths))
-        else:
-            tables = [read_part(p, columns) for p in paths]
+        tables = map_parts(lambda p: read_part(p, columns), self.part_paths(name))
         return pa.concat_tables(tables) if tables else _empty(name, columns)
 
     def sql_source(self, name: str) -> str:
@@ -78,6 +74,15 @@ def table_files(path: Path) -> list[Path]:
     """The Parquet files of a table stored at `path` (a file, or a folder of parts)."""
     path = Path(path)
     return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+
+
+def map_parts(read: Callable[[Path], T], paths: list[Path]) -> list[T]:
+    """`read` of every part, in order; on four threads when there are several, since
+    pyarrow decodes without holding the GIL."""
+    if len(paths) < 2:
+        return [read(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
+        return list(pool.map(read, paths))
 
 
 def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:

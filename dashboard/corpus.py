@@ -24,6 +24,7 @@ import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import duckdb
@@ -34,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.schema import TABLES
-from analysis.store import Snapshot
+from analysis.store import Snapshot, map_parts
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
@@ -226,10 +227,11 @@ def read_tables(snap: Snapshot) -> dict[str, pa.Table]:
 def read_coded(snap: Snapshot, name: str, columns: list[str], strings: list[str], keep: Callable | None = None) -> pa.Table:
     """A table read part by part with its string columns dictionary-encoded as stored
     (no string is decoded: 18 million term cells stay int32 codes), one dictionary per column."""
-    parts = []
-    for path in snap.part_paths(name):
+    def read(path: Path) -> pa.Table:
         t = pq.ParquetFile(path, read_dictionary=strings).read(columns=columns)
-        parts.append(t.filter(keep(t)) if keep is not None else t)
+        return t.filter(keep(t)) if keep is not None else t
+
+    parts = map_parts(read, snap.part_paths(name))
     table = pa.concat_tables(parts) if parts else pa.table({c: pa.array([], pa.string()) for c in columns})
     return table.unify_dictionaries().combine_chunks()
 
