@@ -49,8 +49,8 @@ def textrank(
     Terms whose POS is in `allow_pos` are the nodes; two terms are linked, with
     weight = number of co-occurrences, when they are fewer than `window` positions
     apart in the filtered sequence (jieba's convention: window=5 links a term with
-    the next four). Weighted PageRank is iterated on the edge list with
-    np.bincount, so the cost is O(edges) per step and no dense matrix is built.
+    the next four). Weighted PageRank is iterated on the list of linked pairs, so the
+    cost is O(edges) per step and no dense matrix is built.
     Scores are divided by the best, so the first keyword has weight 1.0; ties keep
     the order of first occurrence.
     """
@@ -58,25 +58,18 @@ def textrank(
     n = len(vocab)
     if n == 0:
         return []
-    dst, src, weight = _cooccurrence_edges(ids, n, window)
+    lo, hi, count = _cooccurrence_pairs(ids, n, window)
     scores = np.ones(n)
-    if len(src):
-        # The graph is symmetric: a node's out-weight is its row sum (sums of integers,
-        # exact in whatever order they are added).
-        out_weight = np.bincount(dst, weights=weight, minlength=n)
-        share = weight / out_weight[src]  # each node spreads its score over its edges
-        spread = _spreader(src, dst, share, n)
-        for _ in range(max_iter):
-            new = spread(scores)  # then (1 - damping) + damping * new, in place: same floats
-            new *= damping
-            new += 1 - damping
-            converged = np.abs(new - scores).max() < tol
-            scores = new
-            if converged:
-                break
+    if len(lo):
+        # A node's out-weight is the weight of the pairs it is in: integers, exact in
+        # whatever order they are added.
+        out_weight = np.bincount(lo, weights=count, minlength=n) + np.bincount(hi, weights=count, minlength=n)
+        # Each node spreads its score over its pairs in proportion to their weights.
+        spread = _spreader(lo, hi, count / out_weight[hi], count / out_weight[lo], n)
+        scores = _power_iteration(spread, scores, damping, max_iter, tol)
     scores = scores / scores.max()
-    order = np.argsort(-scores, kind="stable")[:top_k]
-    return [(vocab[i], float(scores[i])) for i in order]
+    order = _top(scores, np.arange(n), top_k)  # ties by node id: order of first occurrence
+    return [(vocab[i], float(scores[i])) for i in order.tolist()]
 
 
 def _node_ids(tagged_terms: list[tuple[str, str]], allow: frozenset[str]) -> tuple[np.ndarray, list[str]]:
@@ -90,51 +83,95 @@ def _node_ids(tagged_terms: list[tuple[str, str]], allow: frozenset[str]) -> tup
     return np.array(ids, dtype=np.int64), list(index)
 
 
-def _spreader(src: np.ndarray, dst: np.ndarray, share: np.ndarray, n: int, *, sparse: bool | None = None):
-    """scores -> for each node, the sum over its incoming edges of share * score of the source.
+def _cooccurrence_pairs(ids: np.ndarray, n: int, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The linked pairs of nodes as (lo, hi, count), lo < hi, sorted by (lo, hi), each
+    pair once with the number of times its two terms occur within the window.
 
-    The edges must be sorted by destination (as `_cooccurrence_edges` gives them). With
-    scipy, they are the rows of a CSR matrix as they stand: its product adds the same
-    terms in the same order as `np.bincount(dst, weights=share * scores[src])`, so the
-    scores are the same to the last bit (tests/analysis/test_textrank_sparse.py), 1.7x
-    faster. Without scipy, bincount.
+    Each pair stands for both directions of the edge (`_spreader`), so only half as
+    many keys are sorted as there are directed edges. lo and hi are int32, the index
+    type of scipy's sparse kernels.
+    """
+    shifts = range(1, min(window, len(ids)))
+    if not shifts:
+        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0)
+    # On 16-bit keys numpy's stable sort is a radix sort, several times faster than one
+    # sort of (lo, hi) pair keys.
+    ids = ids.astype(np.uint16 if n <= 1 << 16 else np.int64)
+    a = np.concatenate([ids[:-k] for k in shifts])
+    b = np.concatenate([ids[k:] for k in shifts])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi  # a term next to itself says nothing about its centrality
+    lo, hi = np.compress(keep, lo), np.compress(keep, hi)
+    # Sorted by hi, then stably by lo: sorted by (lo, hi).
+    order = np.argsort(hi, kind="stable")
+    lo, hi = lo[order], hi[order]
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    # The first of each run of equal pairs stands for the run; the run's length is its count.
+    first = np.empty(len(lo), bool)
+    first[:1] = True
+    np.not_equal(lo[1:], lo[:-1], out=first[1:])
+    first[1:] |= hi[1:] != hi[:-1]
+    first = np.flatnonzero(first)
+    count = np.diff(first, append=len(lo)).astype(float)
+    return lo[first].astype(np.int32), hi[first].astype(np.int32), count
+
+
+def _spreader(lo: np.ndarray, hi: np.ndarray, to_lo: np.ndarray, to_hi: np.ndarray, n: int,
+              *, sparse: bool | None = None):
+    """scores -> for each node, the sum over its neighbours of share * score of the neighbour,
+    neighbours added in ascending order (the order TextRank has always added them in, so
+    the floats stay the same to the last bit).
+
+    The pairs (lo < hi) come sorted by (lo, hi) (`_cooccurrence_pairs`); `to_lo` is the
+    share of hi's score that goes to lo, `to_hi` the share of lo's that goes to hi. A
+    node x's neighbours below it are the pairs (lo, x), in order of lo; those above it
+    the pairs (x, hi), in order of hi. Read as the columns of one sparse matrix the
+    pairs give the first (scipy's csc_matvec adds them into y column by column), read
+    as its rows the second (csr_matvec continues each row's sum from y): both kernels
+    compute y += A @ x, so x's sum is one sequence of additions, in the order above, on
+    the pairs as they stand (no second sort, no matrix object per report). The kernels
+    are scipy's private ones: without them (or scipy), numpy's bincount adds the same
+    terms in the same order (tests/analysis/test_textrank_sparse.py).
     """
     if sparse is not False:
         try:
-            from scipy.sparse import csr_matrix
+            from scipy.sparse._sparsetools import csc_matvec, csr_matvec
         except ImportError:
             sparse = False
         else:
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))])
-            return csr_matrix((share, src, indptr), shape=(n, n)).__matmul__
+            indptr = np.searchsorted(lo, np.arange(n + 1)).astype(lo.dtype)
+
+            def spread(scores: np.ndarray) -> np.ndarray:
+                new = np.zeros(n)
+                csc_matvec(n, n, indptr, hi, to_hi, scores, new)  # from the neighbours below
+                csr_matvec(n, n, indptr, hi, to_lo, scores, new)  # then from those above
+                return new
+            return spread
+    # Each node's incoming terms in the order above: those from below, then those from above.
+    dst, src, share = np.concatenate([hi, lo]), np.concatenate([lo, hi]), np.concatenate([to_hi, to_lo])
     return lambda scores: np.bincount(dst, weights=share * scores[src], minlength=n)
 
 
-def _cooccurrence_edges(ids: np.ndarray, n: int, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Undirected co-occurrence edges as (dst, src, weight), both directions listed,
-    sorted by (dst, src): the rows of a CSR matrix, each node's incoming edges in the
-    order the power iteration has always added them (sources ascending).
+def _power_iteration(spread, scores: np.ndarray, damping: float, max_iter: int, tol: float) -> np.ndarray:
+    """PageRank's iteration from `scores` until no score moves by `tol` or more.
+
+    The damping is applied to the product in place and the convergence test reuses one
+    buffer: the same floats as `(1 - damping) + damping * spread(scores)` and
+    `np.abs(new - scores).max()` without a new array per operation (a report takes 30
+    to 50 steps on a few thousand nodes, where the cost of each call counts).
     """
-    pairs = [(ids[:-k], ids[k:]) for k in range(1, min(window, len(ids)))]
-    if not pairs:
-        return (np.empty(0, np.int64),) * 2 + (np.empty(0),)
-    a = np.concatenate([p[0] for p in pairs])
-    b = np.concatenate([p[1] for p in pairs])
-    keep = a != b  # a term next to itself says nothing about its centrality
-    a, b = a[keep], b[keep]
-    dst, src = np.concatenate([a, b]), np.concatenate([b, a])
-    # Sorted by source, then stably by destination: on 16-bit keys numpy's stable sort
-    # is a radix sort, several times faster than one sort of (dst, src) pair keys.
-    key_type = np.uint16 if n <= 1 << 16 else np.int64
-    dst, src = dst.astype(key_type), src.astype(key_type)
-    order = np.argsort(src, kind="stable")
-    dst, src = dst[order], src[order]
-    order = np.argsort(dst, kind="stable")
-    dst, src = dst[order], src[order]
-    first = np.flatnonzero(np.concatenate([[True], (dst[1:] != dst[:-1]) | (src[1:] != src[:-1])]))
-    counts = np.diff(np.append(first, len(dst)))
-    dst, src = dst[first].astype(np.int64), src[first].astype(np.int64)
-    return dst, src, counts.astype(float)
+    diff = np.empty_like(scores)
+    for _ in range(max_iter):
+        new = spread(scores)
+        new *= damping
+        new += 1 - damping
+        np.subtract(new, scores, out=diff)
+        converged = np.abs(diff, out=diff).max() < tol
+        scores = new
+        if converged:
+            break
+    return scores
 
 
 @lru_cache(maxsize=1)

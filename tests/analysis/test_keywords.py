@@ -162,8 +162,9 @@ def test_tfidf_on_a_large_corpus_ranks_top_20_per_report():
 
 
 def _textrank_plain(tagged_terms, window=5, top_k=20, damping=0.85, max_iter=100, tol=1e-6):
-    """TextRank as first written (ids by setdefault, 64-bit pair keys, bincount spreading):
-    the reference for the faster index building and sorting of `textrank`."""
+    """TextRank as first written (ids by setdefault, 64-bit pair keys, both directions of
+    every edge sorted by (destination, source), bincount spreading): the reference for
+    the faster pair building, sorting, spreading and top-k selection of `textrank`."""
     from analysis.keywords import TEXTRANK_POS
 
     allow = frozenset(TEXTRANK_POS)
@@ -194,14 +195,35 @@ def _textrank_plain(tagged_terms, window=5, top_k=20, damping=0.85, max_iter=100
     return [(vocab[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")[:top_k]]
 
 
+def _hand_made_reports():
+    """Small reports at the edges: nothing to rank, one node, nodes without edges, ties."""
+    n = lambda text: [(w, "n") for w in text.split()]  # noqa: E731
+    return [
+        [],
+        [("不断", "d"), ("的", "uj")],  # no candidate word
+        n("孵化器"),  # a single word
+        n("孵化器 孵化器 孵化器"),  # one node, linked only to itself: no edges
+        [("孵化器", "n"), ("不断", "d"), ("孵化器", "n")],  # one node once the filter is applied
+        n("产业 园区"),  # two nodes, one edge
+        n("甲 乙 丙 丁 戊 己 庚"),  # a chain longer than the window: ties broken by first occurrence
+        n("甲 乙 甲 乙 丙 甲"),  # repeated pairs in both orders
+        n("中心 甲 中心 乙 中心 丙 中心 丁 中心"),
+        n(" ".join(f"词{i % 30}" for i in range(400))),  # a long cycle: pairs of equal scores
+    ]
+
+
 def test_textrank_equals_the_plain_version_to_the_bit():
     rng = np.random.default_rng(3)
     tags = ["n", "v", "x", "uj", "ns", "m"]
     cases = [content_terms(build_segmenter().tag(normalize_width(p.read_text(encoding="utf-8"))), load_stopwords())
              for p in SEEDS]
+    cases += _hand_made_reports()
     # vocabularies on both sides of the 16-bit limit of the radix-sorted edges
     for n_terms, vocab in [(50, 5), (3000, 400), (70000, 33000), (200000, 90000)]:
         words = rng.integers(0, vocab, n_terms)
         cases.append([(f"w{w}", tags[w % len(tags)]) for w in words])
     for tagged in cases:
         assert textrank(tagged) == _textrank_plain(tagged)
+    for window in (2, 3, 10):  # a window longer than some reports
+        for tagged in _hand_made_reports():
+            assert textrank(tagged, window=window, top_k=5) == _textrank_plain(tagged, window=window, top_k=5)
