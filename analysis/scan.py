@@ -6,9 +6,11 @@ character class. A pattern that opens with an alternation of groups (`(?P<num>\\
 every position of the text, which made the target extractor the slowest step of the
 per-file analysis.
 
-`Scanner(pattern)` works out, from the parsed pattern, the set of characters any match
-must start with (look-arounds and anchors consume nothing and are looked through), finds
-the candidate positions with a plain character class, and tries `pattern.match` only
+`Scanner(pattern)` works out, from the parsed pattern, the characters any match must
+start with and the pairs of characters it can start with (look-arounds and anchors
+consume nothing and are looked through), finds the candidate positions with a pattern
+that opens with a plain character class (`first_two_chars`: a first character followed
+by a possible second one, or a one-character match), and tries `pattern.match` only
 there. The matches are exactly those of `pattern.finditer`: a match can only start on
 such a character, `match` at a position tries the alternatives in the same order as the
 search does at that position, look-behinds still see the text before `pos`, and the scan
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 from re import _constants as C
 from re import _parser
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 _CATEGORIES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_WORD: r"\w", C.CATEGORY_SPACE: r"\s"}
 
@@ -32,20 +34,39 @@ class _Unknown(Exception):
     pass
 
 
-def _first_of_sequence(items) -> tuple[set[str], bool]:
-    """(class items a match of the sequence can start with, whether it can match empty)."""
-    first: set[str] = set()
+class _Start(NamedTuple):
+    """How the matches of a piece of pattern can start, as character-class items."""
+
+    first: frozenset[str]  # first characters of its non-empty matches
+    single: frozenset[str]  # its one-character matches
+    pairs: frozenset[tuple[str, str]]  # first two characters of its longer matches
+    nullable: bool  # it can match the empty string
+
+
+_EMPTY = _Start(frozenset(), frozenset(), frozenset(), True)  # look-arounds, anchors
+
+
+def _then(x: _Start, y: _Start) -> _Start:
+    """The starts of x followed by y."""
+    return _Start(
+        x.first | y.first if x.nullable else x.first,
+        (x.single if y.nullable else frozenset()) | (y.single if x.nullable else frozenset()),
+        x.pairs | {(a, b) for a in x.single for b in y.first} | (y.pairs if x.nullable else frozenset()),
+        x.nullable and y.nullable,
+    )
+
+
+def _start_of_sequence(items) -> _Start:
+    out = _EMPTY
     for op, av in items:
-        f, nullable = _first_of_item(op, av)
-        first |= f
-        if not nullable:
-            return first, False
-    return first, True
+        out = _then(out, _start_of_item(op, av))
+    return out
 
 
-def _first_of_item(op, av) -> tuple[set[str], bool]:
+def _start_of_item(op, av) -> _Start:
     if op is C.LITERAL:
-        return {re.escape(chr(av))}, False
+        one = frozenset({re.escape(chr(av))})
+        return _Start(one, one, frozenset(), False)
     if op is C.IN:
         out = set()
         for iop, iav in av:
@@ -57,40 +78,78 @@ def _first_of_item(op, av) -> tuple[set[str], bool]:
                 out.add(_CATEGORIES[iav])
             else:
                 raise _Unknown(iop)  # NEGATE, negated categories ...
-        return out, False
+        return _Start(frozenset(out), frozenset(out), frozenset(), False)
     if op is C.BRANCH:
-        first, nullable = set(), False
-        for seq in av[1]:
-            f, n = _first_of_sequence(seq)
-            first |= f
-            nullable |= n
-        return first, nullable
+        starts = [_start_of_sequence(seq) for seq in av[1]]
+        return _Start(
+            frozenset().union(*(s.first for s in starts)),
+            frozenset().union(*(s.single for s in starts)),
+            frozenset().union(*(s.pairs for s in starts)),
+            any(s.nullable for s in starts),
+        )
     if op is C.SUBPATTERN:
         _, add_flags, del_flags, sub = av
         if add_flags or del_flags:
             raise _Unknown(op)
-        return _first_of_sequence(sub.data if hasattr(sub, "data") else sub)
+        return _start_of_sequence(sub.data if hasattr(sub, "data") else sub)
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-        lo, _, sub = av
-        f, nullable = _first_of_sequence(sub.data if hasattr(sub, "data") else sub)
-        return f, nullable or lo == 0
+        lo, hi, sub = av
+        x = _start_of_sequence(sub.data if hasattr(sub, "data") else sub)
+        # Two characters can come from two repetitions, each one character long.
+        pairs = x.pairs | {(a, b) for a in x.single for b in x.first} if hi > 1 else x.pairs
+        return _Start(x.first, x.single, frozenset(pairs), x.nullable or lo == 0)
     if op in (C.ASSERT, C.ASSERT_NOT, C.AT):
-        return set(), True  # zero width: the next item decides
+        return _EMPTY  # zero width: the next item decides
     raise _Unknown(op)
+
+
+def _start(pattern: re.Pattern) -> _Start | None:
+    """How the matches of `pattern` start, or None if that cannot be worked out (or the
+    pattern can match the empty string)."""
+    if not isinstance(pattern.pattern, str) or pattern.flags & (re.IGNORECASE | re.VERBOSE | re.DOTALL):
+        return None
+    try:
+        start = _start_of_sequence(_parser.parse(pattern.pattern, pattern.flags).data)
+    except _Unknown:
+        return None
+    return None if start.nullable or not start.first else start
 
 
 def first_chars(pattern: re.Pattern) -> re.Pattern | None:
     """A character class matching every character a match of `pattern` can start with,
     or None if that cannot be worked out (or the pattern can match the empty string)."""
-    if not isinstance(pattern.pattern, str) or pattern.flags & (re.IGNORECASE | re.VERBOSE | re.DOTALL):
+    start = _start(pattern)
+    if start is None:
         return None
-    try:
-        first, nullable = _first_of_sequence(_parser.parse(pattern.pattern, pattern.flags).data)
-    except _Unknown:
+    return re.compile("[" + "".join(sorted(start.first)) + "]", pattern.flags & re.ASCII)
+
+
+def first_two_chars(pattern: re.Pattern) -> re.Pattern | None:
+    """A pattern matching where a match of `pattern` can start, from its first two
+    characters: `[first](?:[second]|(?<=[one-character matches]))`.
+
+    It starts with a character class, so `re` skips to its candidates in C, and it rejects
+    in C too most of the places where only the first character fits (年 but not 年来, 上
+    but not 上年), which `first_chars` leaves to a `match` call each. (One class for all
+    second characters: a look-behind per first character costs more in `re` than the
+    extra candidates it would reject.) None where `first_chars` gives None.
+    """
+    start = _start(pattern)
+    if start is None:
         return None
-    if nullable or not first:
-        return None
-    return re.compile("[" + "".join(sorted(first)) + "]", pattern.flags & re.ASCII)
+    first, seconds = set(start.single), set()
+    for a, b in start.pairs:
+        if a not in start.single:  # a one-character match needs no second character
+            first.add(a)
+            seconds.add(b)
+    if not start.first <= first:
+        return None  # cannot happen; never miss a match if it did
+    branches = []
+    if seconds:
+        branches.append("[" + "".join(sorted(seconds)) + "]")
+    if start.single:
+        branches.append("(?<=[" + "".join(sorted(start.single)) + "])")
+    return re.compile("[" + "".join(sorted(first)) + "](?:" + "|".join(branches) + ")", pattern.flags & re.ASCII)
 
 
 class Scanner:
@@ -98,15 +157,17 @@ class Scanner:
 
     def __init__(self, pattern: re.Pattern):
         self.pattern = pattern
-        self.first = first_chars(pattern)
+        # Where a match can start (None: plain finditer). From the first two characters
+        # where they can be listed, else from the first.
+        self.candidates = first_two_chars(pattern) or first_chars(pattern)
 
     def finditer(self, string: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
         if endpos is None or endpos > len(string):
             endpos = len(string)
-        if self.first is None:
+        if self.candidates is None:
             yield from self.pattern.finditer(string, pos, endpos)
             return
-        find, match = self.first.search, self.pattern.match
+        find, match = self.candidates.search, self.pattern.match
         while True:
             c = find(string, pos, endpos)
             if c is None:
@@ -123,9 +184,9 @@ class Scanner:
         (called once or twice per quantity by targets.py)."""
         if endpos is None or endpos > len(string):
             endpos = len(string)
-        if self.first is None:
+        if self.candidates is None:
             return self.pattern.search(string, pos, endpos)
-        find, match = self.first.search, self.pattern.match
+        find, match = self.candidates.search, self.pattern.match
         while (c := find(string, pos, endpos)) is not None:
             if (m := match(string, c.start(), endpos)) is not None:
                 return m

@@ -92,8 +92,20 @@ _CN = "零〇一二两三四五六七八九十廿百千"
 _NUM_AR = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
 # Chinese numbers must start with a digit word, so 千家万户/百日会战 never start one;
 # 万/亿 inside (三万五千) only when more digit words follow, else they are the multiplier.
-_NUM_CN = r"[一二两三四五六七八九十廿][" + _CN + r"]*(?:[万亿][" + _CN + r"]+)*(?:[点點][〇零一二三四五六七八九]+)?"
+_CN_FIRST = "一二两三四五六七八九十廿"
+_CN_REST = r"[" + _CN + r"]*(?:[万亿][" + _CN + r"]+)*(?:[点點][〇零一二三四五六七八九]+)?"
+_NUM_CN = rf"[{_CN_FIRST}]{_CN_REST}"
 _NUM = rf"(?:{_NUM_AR}|{_NUM_CN})"
+# _NUM written to start with one character class, a look-behind telling which form its
+# first character opened (then the rest of _NUM_AR after its first digit, or of
+# _NUM_CN): `re` skips to the possible starts of a pattern that opens with a class in C,
+# but tries one that opens with an alternation at every position. Same matches
+# (tests/analysis/test_targets.py).
+_NUM_LEAD = (
+    rf"[\d{_CN_FIRST}]"
+    r"(?:(?<=\d)(?:\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d*(?:\.\d+)?)"
+    rf"|(?<!\d){_CN_REST})"
+)
 _MULT = r"万亿|千万|百万|亿|万"
 # Base units, longest first. Look-aheads keep words that start with a unit character out
 # (家庭, 人民, 支持, 项目, 所在, 位于, 种植, 台阶, 个月 ...): precision over recall.
@@ -119,7 +131,7 @@ _POST_HEDGE = r"以上|以下|左右|以内|上下|之内"
 # One quantity: number, optional range (20-30亿元, 5%—5.5%, 20至30亿元), 余/多 inside,
 # multiplier, unit, trailing hedge. The unit is optional here; _qty_hit() decides.
 _QTY = re.compile(
-    rf"(?P<num>{_NUM})"
+    rf"(?P<num>{_NUM_LEAD})"
     rf"(?:(?P<u1>%|(?:{_MULT})?(?:{_BASE}))?(?P<sep>-|—{{1,2}}|–|~|至|到)(?P<num2>{_NUM}))?"
     rf"(?P<ap1>余|多)?(?P<mult>{_MULT})?(?P<ap2>余|多)?(?P<base>{_BASE})?"
     rf"(?P<post>{_POST_HEDGE})?"
@@ -213,6 +225,11 @@ _BACKWARD = re.compile(r"来|去年|截至|截止|上半年|前三季度|\d-\d")
 # --- indicator trimming ---------------------------------------------------------------
 
 _CLAUSE_MARKS = set("，,；;：:。！？!?\n")
+# The last clause mark of a stretch (greedy `.*` backs off from its end in C): one of
+# _CLAUSE_MARKS, or a 、 not between two numerals (一、二、三产业 is one item).
+_LAST_CLAUSE_MARK = re.compile(
+    rf"(?s:.*)([{re.escape(''.join(sorted(_CLAUSE_MARKS)))}]|、(?!(?<=[{_CN_SMALL}]、)[{_CN_SMALL}]))"
+)
 # Leading words that are not part of what is measured: list openers, scope, time,
 # modality, connectives, plain verbs. Look-aheads keep 要素, 在建, 对外, 使用, 并购 whole.
 _LEAD = re.compile(
@@ -230,6 +247,8 @@ _TRAIL = re.compile(
     r"|(?:提高|提升|增加|增长|扩大|上升|下降|降低|减少|缩小|压缩|缩短)(?:到|至)|增至|降至|升至|近|约|逾"
     r"|力争|确保|争取|必须|务必|要|将|共|共计|总计|合计|约合|拥有|共有|已有|现有|有|了|由|从|这些|那些|这|那|其)+$"
 )
+# _TRAIL is a list of words: every character a match can hold is one of its pattern's.
+_TRAIL_CHARS = frozenset(re.sub(r"[^\u4e00-\u9fff]", "", _TRAIL.pattern))
 _CHANGE_ONLY = re.compile(r"^(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
 _CHANGE_END = re.compile(r"(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
 # 等 closing a list ("A、B、C等总投资45亿元"), not inside 高等/平等/等级.
@@ -256,6 +275,7 @@ _MODAL = re.compile(rf"力争|确保(?!了)|{_ZHENGQU}|必须|务必")
 _COMPARATOR = re.compile(r"不低于|不少于|不超过|不高于|超过|突破|至少|控制在|最高|最低")
 # Approximations written right before the number (近30个).
 _ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
+_ADJACENT_LAST = set("近约逾超\n")  # what the character before a value is when one matches
 
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
 # One character class rather than an alternation: `re` then skips to candidates in C.
@@ -269,11 +289,9 @@ _CUT_CHARS = re.compile("[年月季五目当截把]")
 
 # The long alternations are scanned from the characters their matches can start with
 # (analysis/scan.py): same matches as finditer/search, several times faster.
-_QTY_SCAN = Scanner(_QTY)
 _CUES_SCAN = Scanner(_CUES)
 _DEADLINE_SCAN = Scanner(_DEADLINE)
 _CUT_SCAN = Scanner(_CUT)
-_TRAIL_SCAN = Scanner(_TRAIL)
 _POST_STOP_SCAN = Scanner(_POST_STOP)
 
 
@@ -284,8 +302,9 @@ class _Hit(NamedTuple):
     start: int  # first character of the number
     unit_end: int  # end of the unit (end of `span`)
     end: int  # end including a trailing hedge (以上, 左右)
-    value: Decimal
-    value_max: Decimal | None
+    value: float
+    value_max: float | None
+    value_normalised: float | None  # value times the multiplier, in the base unit
     mult: str
     base: str
     chinese: bool  # written in Chinese numerals
@@ -296,12 +315,13 @@ class _Hit(NamedTuple):
 class _Para:
     text: str  # original
     work: str  # width-normalised, same length
-    spans: list[tuple[int, int]]
     mask_starts: list[int]
     mask_ends: list[int]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # sentences, once the paragraph has a hit
     cues: list[tuple[int, str, bool, bool]] = field(default_factory=list)  # (position, kind, strong, may look back)
     cue_pos: list[int] = field(default_factory=list)  # positions of `cues`, for bisect
-    deadlines: dict[tuple[int, int], list[tuple[int, int]]] = field(default_factory=dict)  # per sentence
+    deadlines: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # per sentence index
+    chain: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # _chain_deadline's memo
 
 
 def extract_quantities(paragraph: str, work: str | None = None) -> list[Quantity]:
@@ -323,41 +343,54 @@ def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
     # Numbers with units first: most paragraphs with a digit have none, and then neither
     # sentences nor cue words (scans of the whole paragraph) are needed.
     pct = list(_PCT_CN.finditer(work))
-    qty = [m for m in _QTY_SCAN.finditer(work) if m["base"] or m["mult"]]  # no unit: never a hit
+    qty = [m for m in _QTY.finditer(work) if m["base"] or m["mult"]]  # no unit: never a hit
     if not pct and not qty:
         return []
-    para = _prepare(paragraph, work)
-    hits = _all_hits(para, pct, qty)
-    if not hits:
+    masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
+    para = _Para(paragraph, work, [a for a, _ in masks], [b for _, b in masks])
+    hits = _hits(para, pct, qty)
+    if not hits:  # a third of the paragraphs with a number and a unit: no sentences needed
         return []
-    _find_cues(para)
+    para.spans = sentence_spans(work)
+    by_sentence = _by_sentence(para.spans, hits)
+    if not by_sentence:
+        return []
+    _find_cues(para, para.spans[by_sentence[-1][0]][1])
     out: list[tuple] = []
-    for i, sentence_hits in hits:
+    for i, sentence_hits in by_sentence:
+        s, e = para.spans[i]
+        sentence = paragraph[s:e]  # one slice shared by the sentence's rows
         prev: tuple[_Hit, str] | None = None
         for hit in sentence_hits:
-            q = _quantity(para, i, hit, prev)
+            q = _quantity(para, i, s, e, sentence, hit, prev)
             if q is not None:
                 out.append(q)
                 prev = (hit, q[_INDICATOR])
     return out
 
 
-def _prepare(paragraph: str, work: str) -> _Para:
-    masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
-    return _Para(paragraph, work, sentence_spans(work), [a for a, _ in masks], [b for _, b in masks])
-
-
-def _find_cues(para: _Para) -> None:
+def _find_cues(para: _Para, stop: int) -> None:
+    """The cue words of the paragraph up to `stop`, the end of its last sentence with a
+    value (a value's kind looks at cues before it and in its own sentence only)."""
     append = para.cues.append
+    masked = bool(para.mask_starts)
     for m in _CUES_SCAN.finditer(para.work):
-        if not _masked(para, m.start()):
-            group = m.lastgroup
-            # May this cue decide a value written before it? Targets yes (实现20亿元、力争
-            # 30亿元); achievements only the comparisons (比上年, 高于预期), not 以来/累计
-            # opening a new item.
-            looks_back = group == "t" or (group == "a" and bool(_RETRO.fullmatch(m.group())))
-            append((m.start(), "target" if group == "t" else "achievement", group != "aw", looks_back))
+        if m.start() >= stop:
+            break
+        if not (masked and _masked(para, m.start())):
+            append((m.start(), *_cue(m.lastgroup, m.group())))
     para.cue_pos = [c[0] for c in para.cues]
+
+
+@lru_cache(maxsize=1024)
+def _cue(group: str, word: str) -> tuple[str, bool, bool]:
+    """(kind, strong, may look back) of a cue word matched as `group` (a few dozen words
+    recur: worked out once each)."""
+    # May this cue decide a value written before it? Targets yes (实现20亿元、力争
+    # 30亿元); achievements only the comparisons (比上年, 高于预期), not 以来/累计
+    # opening a new item.
+    looks_back = group == "t" or (group == "a" and bool(_RETRO.fullmatch(word)))
+    return "target" if group == "t" else "achievement", group != "aw", looks_back
 
 
 def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
@@ -366,49 +399,43 @@ def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
     return i >= 0 and para.mask_ends[i] > (pos if end is None else end - 1)
 
 
-def _all_hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[tuple[int, list[_Hit]]]:
-    """(sentence index, its hits) for the sentences holding a number with a unit.
-
-    The paragraph is scanned once and the matches handed to their sentences: no match
-    can cross a sentence end (。！？；, a closing bracket or a line break are in none of
-    the number or unit patterns), so this finds what `_hits` finds sentence by sentence.
-    """
-    # Matches are few and sentences many: each match is handed to the sentence holding
-    # its start (the one with s <= start < e; a start in no sentence is in none's list).
-    starts = [s for s, _ in para.spans]
-    per_sentence: dict[int, tuple[list[re.Match], list[re.Match]]] = {}
-    for k, matches in enumerate((pct, qty)):
-        for m in matches:
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if i >= 0 and m.start() < para.spans[i][1]:
-                per_sentence.setdefault(i, ([], []))[k].append(m)
-    out = []
-    for i in sorted(per_sentence):
-        hits = _hits(para, *per_sentence[i])
-        if hits:
-            out.append((i, hits))
-    return out
-
-
 def _hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[_Hit]:
-    """Numbers with units among one sentence's matches that pass the not-a-quantity filters."""
-    taken = [(m.start(), m.end()) for m in pct]
+    """Numbers with units that pass the not-a-quantity filters, in text order. A 百分之
+    number hides the matches starting inside it."""
     hits = [h for m in pct if (h := _pct_hit(para, m)) is not None]
+    if not pct:  # the usual case: the matches are in text order already
+        return [h for m in qty if (h := _qty_hit(para, m)) is not None]
+    taken = [(m.start(), m.end()) for m in pct]
     for m in qty:
         start = m.start()
-        if taken and any(a <= start < b for a, b in taken):
-            continue
-        if (h := _qty_hit(para, m)) is not None:
+        if not any(a <= start < b for a, b in taken) and (h := _qty_hit(para, m)) is not None:
             hits.append(h)
     return sorted(hits, key=lambda h: h.start)
 
 
+def _by_sentence(spans: list[tuple[int, int]], hits: list[_Hit]) -> list[tuple[int, list[_Hit]]]:
+    """(sentence index, its hits) for the sentences holding a hit. No match can cross a
+    sentence end (。！？；, a closing bracket or a line break are in none of the number or
+    unit patterns), so each hit goes to the sentence holding its start."""
+    starts = [s for s, _ in spans]
+    out: list[tuple[int, list[_Hit]]] = []
+    for h in hits:
+        i = bisect.bisect_right(starts, h.start) - 1
+        if i < 0 or h.start >= spans[i][1]:
+            continue  # in no sentence
+        if out and out[-1][0] == i:
+            out[-1][1].append(h)
+        else:
+            out.append((i, [h]))
+    return out
+
+
 def _pct_hit(para: _Para, m: re.Match) -> _Hit | None:
-    value = _number(m["num"])
-    if value is None or _masked(para, m.start()):
+    values = _values(m["num"], "")
+    if values is None or (para.mask_starts and _masked(para, m.start())):
         return None
     post = ((m.start("post"), m["post"]),) if m["post"] else ()
-    return _Hit(m.start(), m.end("num"), m.end(), value, None, "", "%", True, post)
+    return _Hit(m.start(), m.end("num"), m.end(), values[0], None, values[1], "", "%", True, post)
 
 
 def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
@@ -418,19 +445,22 @@ def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
     if not base and not (mult and not _is_word_char(w, m.end("mult"))):
         return None  # no unit: a year, a date, a list number, a name
     start = m.start()
-    if _masked(para, start) or _BAD_BEFORE.search(w, max(0, start - 2), start):
+    if (para.mask_starts and _masked(para, start)) or _BAD_BEFORE.search(w, max(0, start - 2), start):
         return None
     chinese = not num[0].isdigit()
     if chinese and _bad_chinese(w, m):
         return None
-    value = _number(num)
-    value_max = _number(num2) if num2 else None
-    if value is None or (num2 and value_max is None):
+    values = _values(num, mult)
+    values_max = _values(num2, "") if num2 else None
+    if values is None or (num2 and values_max is None):
         return None
     unit_end = m.end("base") if base else m.end("mult")
     inner = [(m.start(g), text) for g, text in (("ap1", ap1), ("ap2", ap2)) if text]
     after = [(m.start("post"), post)] if post else []
-    return _Hit(start, unit_end, m.end(), value, value_max, mult, base, chinese, tuple(inner + after))
+    return _Hit(
+        start, unit_end, m.end(), values[0], values_max[0] if values_max else None,
+        values[1] if base else None, mult, base, chinese, tuple(inner + after),
+    )  # fmt: skip
 
 
 def _bad_chinese(w: str, m: re.Match) -> bool:
@@ -456,30 +486,38 @@ def _number(s: str) -> Decimal | None:
         return None
 
 
+@lru_cache(maxsize=8192)
+def _values(num: str, mult: str) -> tuple[float, float] | None:
+    """(value, value times the multiplier `mult`) of a number as written, as floats, or None
+    if it is not one (memoised: the same numbers recur, and Decimal arithmetic is slow)."""
+    d = _number(num)
+    return None if d is None else (float(d), float(d * _MULT_VALUE.get(mult, 1)))
+
+
 _INDICATOR = 4  # position of `indicator` in a Quantity row
 
 
-def _quantity(para: _Para, i: int, hit: _Hit, prev: tuple[_Hit, str] | None) -> tuple | None:
-    """The row (Quantity fields, in order) for one hit of sentence i; `prev` is the
-    sentence's previous row (hit, indicator)."""
-    s, e = para.spans[i]
-    cs, mark = _clause_start(para.work, prev[0].end if prev else s, hit.start)
-    post = _post_noun(para.work, hit.end, e)
-    if _abstract(para.work, hit, post, mark):
+def _quantity(para: _Para, i: int, s: int, e: int, sentence: str, hit: _Hit, prev: tuple[_Hit, str] | None) -> tuple | None:
+    """The row (Quantity fields, in order) for one hit of sentence i (para.text[s:e], given
+    as `sentence`); `prev` is the sentence's previous row (hit, indicator)."""
+    w = para.work
+    cs, mark = _clause_start(w, prev[0].end if prev else s, hit.start)
+    post = _post_noun(w, hit.end, e)
+    if hit.base in _COUNTERS and _abstract(w, hit, post, mark):
         return None
     kind = _kind(para, s, e, hit)
     return (
         s,  # start
         e,  # end
-        para.text[s:e],  # sentence
+        sentence,  # sentence
         para.text[hit.start : hit.unit_end],  # span
         _indicator(para, cs, hit, post, mark, prev[1] if prev else ""),  # indicator
-        float(hit.value),  # value
-        float(hit.value_max) if hit.value_max is not None else None,  # value_max
+        hit.value,  # value
+        hit.value_max,  # value_max
         hit.mult + hit.base,  # unit
-        float(hit.value * _MULT_VALUE.get(hit.mult, 1)) if hit.base else None,  # value_normalised
+        hit.value_normalised,  # value_normalised
         _UNIT_ALIAS.get(hit.base, hit.base),  # unit_normalised
-        "|".join(w for _, w in _hedges(para, s, cs, hit, kind)),  # hedge
+        _hedges(para, s, cs, hit, kind),  # hedge
         _deadline(para, i, hit),  # deadline
         kind,  # kind
     )
@@ -487,17 +525,10 @@ def _quantity(para: _Para, i: int, hit: _Hit, prev: tuple[_Hit, str] | None) -> 
 
 def _clause_start(w: str, lo: int, pos: int) -> tuple[int, str]:
     """Start of the clause ending at `pos` (not before `lo`) and the mark that opened it."""
-    for j in range(pos - 1, lo - 1, -1):
-        c = w[j]
-        if c in _CLAUSE_MARKS:
-            return j + 1, c
-        if c == "、" and not _between_numerals(w, j):
-            return j + 1, c  # a list, but not 一、二、三产业
-    return lo, ""
-
-
-def _between_numerals(w: str, j: int) -> bool:
-    return 0 < j < len(w) - 1 and w[j - 1] in _CN_SMALL and w[j + 1] in _CN_SMALL
+    # The character at pos (the value's first) is no mark, but a 、 before it needs to
+    # see it: the match may reach it, never end on it.
+    m = _LAST_CLAUSE_MARK.match(w, lo, pos + 1)
+    return (m.end(), m.group(1)) if m else (lo, "")
 
 
 def _post_noun(w: str, pos: int, e: int) -> tuple[int, int]:
@@ -515,9 +546,8 @@ def _post_noun(w: str, pos: int, e: int) -> tuple[int, int]:
 
 
 def _abstract(w: str, hit: _Hit, post: tuple[int, int], mark: str) -> bool:
-    """Chinese-numeral counts of abstract items or of a list just given: not quantities."""
-    if hit.base not in _COUNTERS:
-        return False
+    """Chinese-numeral counts of abstract items or of a list just given: not quantities
+    (asked of counters only: 个, 家, 项 ...)."""
     if not hit.chinese:
         return bool(_ABSTRACT_CORE.match(w, *post))
     return mark == "、" or bool(_ABSTRACT.match(w, *post))
@@ -557,53 +587,70 @@ def _trim(w: str, a: int, b: int) -> tuple[int, int]:
 
 
 def _strip_trail(w: str, a: int, b: int) -> int:
-    m = _TRAIL_SCAN.search(w, a, b)
+    """Where the trailing level verbs and hedges of w[a:b] start (b if there are none):
+    `_TRAIL.search(w, a, b)`, tried only on the run of their characters that ends the
+    clause (a match is made of them; most clauses end in none, or in a word or two)."""
+    end = b - 1 if b > a and w[b - 1] == "\n" else b  # `$` matches before a final line break too
+    k = end
+    while k > a and w[k - 1] in _TRAIL_CHARS:
+        k -= 1
+    if k == end:
+        return b
+    m = _TRAIL.search(w, k, b)
     return m.start() if m else b
 
 
-def _hedges(para: _Para, s: int, cs: int, hit: _Hit, kind: str) -> list[tuple[int, str]]:
-    """(position, word) of the hedges of a value, in text order. A modal word (力争, 确保)
+def _hedges(para: _Para, s: int, cs: int, hit: _Hit, kind: str) -> str:
+    """The hedges of a value in text order, joined by "|". A modal word (力争, 确保)
     counts only for targets: in 争取力度截止目前获批3.5亿元 it is not about the value."""
-    w = para.work
+    w, start = para.work, hit.start
     found = list(hit.hedges)
     if kind == "target":  # the nearest modal word, looked for only where it counts
-        modal = [m for m in _MODAL.finditer(w, s, hit.start) if not _masked(para, m.start())]
+        modal = [m for m in _MODAL.finditer(w, s, start) if not (para.mask_starts and _masked(para, m.start()))]
         if modal:
             found.append((modal[-1].start(), modal[-1].group()))
-    found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, cs, hit.start)]
-    if m := _ADJACENT.search(w, cs, hit.start):
+    found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, cs, start)]
+    # An approximation ends right before the number (or before a final line break, as
+    # `$` allows): most values have none, told by one character.
+    if start > cs and w[start - 1] in _ADJACENT_LAST and (m := _ADJACENT.search(w, cs, start)):
         found.append((m.start(), m.group()))
-    return sorted(set(found))
+    if not found:
+        return ""
+    return "|".join(word for _, word in sorted(set(found)))
 
 
 def _deadline(para: _Para, i: int, hit: _Hit) -> str:
     """Nearest time phrase before the value; else just after it; else earlier in a ；-chain."""
-    found = _deadlines(para, *para.spans[i])
-    before = [d for d in found if d[1] <= hit.start]
-    if before:
-        pick = before[-1]
-    else:  # the phrases after it are looked at only now
-        after = [d for d in found if hit.unit_end <= d[0] <= hit.end + _DEADLINE_AFTER and _forward(para, d)]
-        pick = after[0] if after else _chain_deadline(para, i)
+    found = _deadlines(para, i)
+    pick = None
+    for d in found:  # in text order, ends too: the last one ending before the value
+        if d[1] > hit.start:
+            break
+        pick = d
+    if pick is None:  # the phrases after it are looked at only now
+        last = hit.end + _DEADLINE_AFTER
+        pick = next((d for d in found if hit.unit_end <= d[0] <= last and _forward(para, d)), None)
+        if pick is None:
+            pick = _chain_deadline(para, i)
     return para.text[pick[0] : pick[1]] if pick else ""
 
 
 def _chain_deadline(para: _Para, i: int) -> tuple[int, int] | None:
     """The last time phrase of the ；-chain leading to sentence i (memoised: a chain of
     thousands of values is walked once, not once per value)."""
-    memo = para.deadlines  # the per-paragraph cache; ("chain", i) keys never clash with spans
+    memo = para.chain
     pending, j = [], i
-    while ("chain", j) not in memo:
+    while j not in memo:
         if j == 0 or para.work[para.spans[j - 1][1] - 1] not in ";；":
-            memo[("chain", j)] = None
-        elif found := _deadlines(para, *para.spans[j - 1]):
-            memo[("chain", j)] = found[-1]
+            memo[j] = None
+        elif found := _deadlines(para, j - 1):
+            memo[j] = found[-1]
         else:
             pending.append(j)
             j -= 1
     for k in pending:
-        memo[("chain", k)] = memo[("chain", j)]
-    return memo[("chain", i)]
+        memo[k] = memo[j]
+    return memo[i]
 
 
 def _forward(para: _Para, d: tuple[int, int]) -> bool:
@@ -611,13 +658,16 @@ def _forward(para: _Para, d: tuple[int, int]) -> bool:
     return not _BACKWARD.search(para.work, *d)
 
 
-def _deadlines(para: _Para, s: int, e: int) -> list[tuple[int, int]]:
-    found = para.deadlines.get((s, e))
-    if found is None:  # once per sentence, however many values it holds
-        found = para.deadlines[(s, e)] = []
+def _deadlines(para: _Para, i: int) -> list[tuple[int, int]]:
+    """The time phrases of sentence i, in text order (once per sentence, however many
+    values it holds)."""
+    found = para.deadlines.get(i)
+    if found is None:
+        s, e = para.spans[i]
+        found = para.deadlines[i] = []
         if _DEADLINE_CHARS.search(para.work, s, e):
             spans = ((m.start(), m.end()) for m in _DEADLINE_SCAN.finditer(para.work, s, e))
-            found += [(a, b) for a, b in spans if not _masked(para, a, b)]
+            found += [(a, b) for a, b in spans if not (para.mask_starts and _masked(para, a, b))]
     return found
 
 

@@ -55,11 +55,22 @@ def test_first_chars_looks_through_lookarounds_and_optional_items():
     assert {c for c in "a5qz" if cls.match(c)} == set("a5qz") and not cls.match("b")
 
 
+def test_first_two_chars_rejects_places_where_only_the_first_character_fits():
+    from analysis.scan import first_two_chars
+
+    cand = first_two_chars(re.compile(r"(?<!x)(?:ab|a\d)|c(?!d)|(?:q)?z\d{1,2}|年(?:来|内)"))
+    assert cand is not None
+    starts = {text for text in ("ab", "a5", "c", "cd", "z1", "qz", "年来", "年内") if cand.match(text)}
+    assert starts == {"ab", "a5", "c", "cd", "z1", "qz", "年来", "年内"}  # look-arounds are looked through
+    # (one class for all second characters: "zz" would pass, as z follows q in "qz")
+    assert not any(cand.match(text) for text in ("ax", "a", "z", "z年", "年", "年底", "q"))
+
+
 @pytest.mark.parametrize("pattern", [r"a*", r"[^a]b", r".b", r"(?i)ab", r"(a)?\1b", r"(?:x?)"])
 def test_patterns_without_a_first_character_set_fall_back_to_finditer(pattern):
     p = re.compile(pattern)
     s = Scanner(p)
-    assert s.first is None
+    assert s.candidates is None
     text = "aab xb Ab aa cb"
     assert _spans(s.finditer(text)) == _spans(p.finditer(text))
 

@@ -543,3 +543,75 @@ def test_rows_with_the_time_phrase_prechecks_are_the_rows_without(monkeypatch):
     monkeypatch.setattr(T, "_DEADLINE_CHARS", always)
     monkeypatch.setattr(T, "_CUT_CHARS", always)
     assert [T.quantity_rows(t) for t in texts] == fast
+
+
+# Text for the per-quantity fast paths: clause marks, 、 between numerals or not, the
+# words of _TRAIL, _ADJACENT and _MODAL, line breaks, numbers of both forms.
+_CLAUSE_ALPHABET = list("，,；;：:。！？!?\n、一二三十两5０.,达到实现控制在为约近逾超大接了增长产业的") + [
+    "达到", "控制在", "提高到", "不低于", "大约", "接近", "力争", "确保", "1,350", "三万五千",
+]
+
+
+def _clause_texts(seed: int, n: int = 20000) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_CLAUSE_ALPHABET) for _ in range(rng.randint(1, 25))) for _ in range(n)]
+
+
+def test_clause_start_found_by_one_match_as_by_the_loop():
+    from analysis import targets as T
+
+    def plain(w, lo, pos):  # the clause start walked back character by character
+        for j in range(pos - 1, lo - 1, -1):
+            if w[j] in T._CLAUSE_MARKS:
+                return j + 1, w[j]
+            between = 0 < j < len(w) - 1 and w[j - 1] in T._CN_SMALL and w[j + 1] in T._CN_SMALL
+            if w[j] == "、" and not between:
+                return j + 1, w[j]
+        return lo, ""
+
+    for w in _clause_texts(5) + ["一、二、三产业", "一、二、三", "、三", "甲、5"]:
+        # pos is a value's first character (a digit or a numeral), as in _quantity
+        for pos in (i for i, c in enumerate(w) if c.isdigit() or c in T._CN_FIRST):
+            for lo in (0, pos // 2, pos):
+                assert T._clause_start(w, lo, pos) == plain(w, lo, pos), (w, lo, pos)
+
+
+def test_trailing_words_found_on_the_last_run_as_by_a_search_of_the_clause():
+    from analysis import targets as T
+
+    def plain(w, a, b):
+        m = T._TRAIL.search(w, a, b)
+        return m.start() if m else b
+
+    for w in _clause_texts(6) + ["增长达到", "产业控制在\n", "\n", "达到\n", "实现了"]:
+        for a in range(len(w) + 1):
+            for b in (a, (a + len(w)) // 2, len(w)):
+                assert T._strip_trail(w, a, b) == plain(w, a, b), (w, a, b)
+
+
+def test_approximations_need_their_last_character_before_the_value():
+    # _hedges looks for _ADJACENT only where the character before the value is one of
+    # _ADJACENT_LAST: every match must leave one there.
+    from analysis import targets as T
+
+    for w in _clause_texts(7):
+        for b in range(len(w) + 1):
+            if T._ADJACENT.search(w, 0, b):
+                assert w[b - 1] in T._ADJACENT_LAST, (w, b)
+
+
+def test_numbers_opened_by_one_class_match_as_the_alternation():
+    import random
+
+    from analysis import targets as T
+
+    lead, plain = re.compile(T._NUM_LEAD), re.compile(T._NUM)
+    rng = random.Random(8)
+    alphabet = list("0123456789０５一二两三四五六七八九十廿百千万亿零〇点點,.，个元") + ["1,350", "2,000,000"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20)))
+        for i in range(len(text)):
+            got, want = lead.match(text, i), plain.match(text, i)
+            assert (got and got.span()) == (want and want.span()), (text, i)
