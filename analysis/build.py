@@ -33,8 +33,8 @@ from analysis.engines import ChunkResult, Task, chunk_tasks, default_workers, ma
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_file_row, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
-from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot, read_part,
-                            table_files)
+from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot,
+                            read_part, table_files)
 
 DEFAULT_STORE = Path("store")
 TFIDF_TOP_K = 20
@@ -83,13 +83,39 @@ def collect_inputs(paths: Iterable[Path]) -> list[InputFile]:
     found: list[InputFile] = []
     for root in map(Path, paths):
         if root.is_dir():
-            for p in sorted(root.rglob("*")):
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith("."):
-                    found.append(InputFile(p, f"{root.name}/{p.relative_to(root).as_posix()}"))
+            for parts in files_under(root):
+                name = parts[-1]
+                if os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES and not name.startswith("."):
+                    found.append(InputFile(root.joinpath(*parts), f"{root.name}/{'/'.join(parts)}"))
         elif root.is_file():
             found.append(InputFile(root, root.name))
         else:
             found.append(InputFile(root, root.name, problem=f"{display_name(root.name)}: no such file or folder ({display_name(str(root))})"))
+    return found
+
+
+def files_under(root: Path) -> list[tuple[str, ...]]:
+    """The files below `root` as tuples of path parts, in the order `sorted(root.rglob("*"))`
+    gives them, with what `Path.is_file` keeps (symlinks to files, not to folders; no
+    descent into linked folders). From `os.scandir`'s entries: at 10,000 files the Path
+    objects and a stat per entry cost ~0.3 s, a sixth of a one-file rebuild."""
+    found: list[tuple[str, ...]] = []
+    folders: list[tuple[str, ...]] = [()]
+    while folders:
+        rel = folders.pop()
+        try:
+            entries = list(os.scandir(os.path.join(root, *rel)))
+        except OSError:  # unreadable folder: rglob skips it too
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(rel + (entry.name,))
+                elif entry.is_file():
+                    found.append(rel + (entry.name,))
+            except OSError:
+                continue
+    found.sort()  # tuples of parts compare as Paths do
     return found
 
 

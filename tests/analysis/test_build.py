@@ -177,3 +177,23 @@ def test_every_registry_builder_exists():
     # The registry names each table's builder; a renamed function must not leave it dangling.
     for table in TABLES.values():
         assert callable(table.builder_fn()), table.name
+
+
+def test_folders_are_listed_as_rglob_and_is_file_list_them(tmp_path):
+    """collect_inputs walks folders with os.scandir; the files and their order are those
+    of sorted(rglob("*")) filtered by is_file, on a tree with the awkward cases."""
+    from analysis.build import SUPPORTED_SUFFIXES
+
+    root = tmp_path / "in"
+    for rel in ("a/b.txt", "a.b/c.txt", "a b/d.TXT", "z.txt", "A.txt", ".hidden.txt", ".dir/e.txt",
+                "deep/er/still/f.docx", "g.csv", "a/中文.html", "a-b/h.pdf"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x", encoding="utf-8")
+    (root / "link.txt").symlink_to(root / "z.txt")  # a link to a file counts
+    (root / "linked").symlink_to(root / "a", target_is_directory=True)  # a linked folder is not entered
+    (root / "broken.txt").symlink_to(root / "nowhere.txt")
+    want = [p for p in sorted(root.rglob("*"))
+            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")]
+    got = collect_inputs([root])
+    assert [f.path for f in got] == want and len(want) == 10  # .dir/e.txt: only hidden files are left out
+    assert [f.source_file for f in got] == [f"in/{p.relative_to(root).as_posix()}" for p in want]
