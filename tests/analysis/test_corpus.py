@@ -108,3 +108,21 @@ def test_jieba_idf_arrays_hold_the_same_table_and_median_as_the_dict():
     assert terms.to_pylist() == list(idf)
     assert values.tolist() == list(idf.values())
     assert median == dict_median
+
+
+def test_a_changed_keyword_moves_its_report_even_when_it_now_weighs_less():
+    """_may_move: a report whose keyword's IDF fell below its k-th weight must be
+    rescored (the term may leave its top k); one whose changed term was not a keyword
+    and still weighs less than the k-th stays."""
+    from analysis.corpus import _may_move, _PreviousTop
+
+    previous = pa.table({
+        "report_id": ["r2", "r1", "r1", "r2"], "term": ["丙", "甲", "乙", "丁"],
+        "weight": [0.9, 0.8, 0.5, 0.4], "rank": [1, 1, 2, 2], "method": ["tfidf"] * 4,
+    })
+    top = _PreviousTop(previous, 2)
+    assert (top.kth("r1"), top.kth("r2"), top.kth("r3")) == (0.5, 0.4, None)
+    assert top.holds("r1", "甲") and top.holds("r2", "丁") and not top.holds("r1", "丙") and not top.holds("r3", "甲")
+    idf = {"甲": 0.1, "戊": 0.1}  # both now weigh 10/100 * 0.1 = 0.01 < every k-th weight
+    touched = [("r1", "甲", 10), ("r2", "戊", 10), ("r3", "戊", 10)]
+    assert _may_move(touched, {"r1": 100, "r2": 100, "r3": 100}, top, idf, 2) == {"r1", "r3"}  # r3: no top k before
