@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 
 from analysis import keywords
 from analysis.schema import TABLES
-from analysis.store import read_part
+from analysis.store import prefetched, read_part
 
 KEYWORDS_SCHEMA = TABLES["keywords"].schema
 DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int64()), ("background", pa.float64())])
@@ -339,18 +339,26 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
     selected, rescore, n_touched, new_parts = [], set(), 0, []
     top = _PreviousTop(previous, top_k)
     holders = _holders(previous, changed, delta)
-    for k, path in enumerate(tf_parts):  # one pass: each part is read once (at most)
-        if k in changes.linked_parts and not changed_idf:
-            continue  # nothing new in it, nothing in it can move
-        if k in changes.linked_parts and holders is not None and not _holds_any(path, holders):
-            continue  # no report in it had a changed term among its keywords, see _holders
+
+    def load(k: int) -> pa.Table | None:
+        """Part k of `_tf` when a report in it may need rescoring, else None. Only reads
+        (no shared state changes): the next parts are read on threads meanwhile."""
+        linked, path = k in changes.linked_parts, tf_parts[k]
+        if linked and not changed_idf:
+            return None  # nothing new in it, nothing in it can move
+        if linked and holders is not None and not _holds_any(path, holders):
+            return None  # no report in it had a changed term among its keywords, see _holders
         # one read of the whole part: the term column is most of it, so reading it alone
         # first (to skip parts without a changed term) cost more than it saved, as an
         # edit almost always changes the document frequency of some common word
         table = _read(path, TF_COLUMNS)
-        if k in changes.linked_parts and not any(
-                pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in table.column("term").chunks):
-            continue  # holds none of the changed terms
+        if linked and not any(pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in table.column("term").chunks):
+            return None  # holds none of the changed terms
+        return table
+
+    for k, table in enumerate(prefetched(load, range(len(tf_parts)))):  # each part read once (at most)
+        if table is None:
+            continue
         rows = _Rows.of(table)
         in_part = set(rows.report_names)
         wanted = (changes.added_reports & in_part) - changes.removed_reports

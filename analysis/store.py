@@ -23,11 +23,12 @@ import json
 import os
 import shutil
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +39,7 @@ from filelock import FileLock, Timeout
 from analysis.schema import SCHEMA_VERSION, TABLES
 
 T = TypeVar("T")
+K = TypeVar("K")
 MANIFEST = "manifest.json"
 KEEP_BUILDS = 2  # the live build and the one before, for readers still holding it
 
@@ -83,6 +85,19 @@ def map_parts(read: Callable[[Path], T], paths: list[Path]) -> list[T]:
         return [read(p) for p in paths]
     with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
         return list(pool.map(read, paths))
+
+
+def prefetched(read: Callable[[K], T], items: Iterable[K], ahead: int = 2) -> Iterator[T]:
+    """`read(item)` for each item, in order, up to `ahead` items read ahead on threads
+    while the caller works on the current one (at most ahead + 1 results held)."""
+    with ThreadPoolExecutor(max_workers=ahead) as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(read, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:

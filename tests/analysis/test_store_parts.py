@@ -174,3 +174,25 @@ def test_paragraph_row_groups_hold_whole_reports(tmp_path, monkeypatch):
         assert not (set(ids) & seen)  # no report continues from an earlier group
         seen |= set(ids)
     assert pq.read_table(tmp_path / "s" / "paragraphs.parquet").num_rows == f.metadata.num_rows
+
+
+def test_prefetched_keeps_order_and_reads_at_most_a_few_ahead():
+    import threading
+    import time
+
+    from analysis.store import prefetched
+
+    started, lock = [], threading.Lock()
+
+    def read(i):
+        with lock:
+            started.append(i)
+        time.sleep(0.01 * (i % 3))  # finish out of order
+        return i * i
+
+    seen = []
+    for i, value in enumerate(prefetched(read, range(10), ahead=2)):
+        with lock:
+            assert max(started) <= i + 2  # never more than two items ahead of the caller
+        seen.append(value)
+    assert seen == [i * i for i in range(10)]
