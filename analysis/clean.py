@@ -8,6 +8,7 @@ never words of the report. Width normalisation for analysis is separate
 from __future__ import annotations
 
 import re
+from itertools import filterfalse, repeat
 from typing import Callable, Iterable
 
 from analysis import resources as R
@@ -30,10 +31,11 @@ def split_runaway_lines(text: str) -> str:
     closing quote or bracket that follows it), else after the last clause mark, else at
     the limit. Lines of normal length are left exactly as they are.
     """
-    if len(text) <= MAX_PARAGRAPH:
+    lines = text.split("\n") if len(text) > MAX_PARAGRAPH else []
+    if not lines or max(map(len, lines)) <= MAX_PARAGRAPH:
         return text
     out: list[str] = []
-    for line in text.split("\n"):
+    for line in lines:
         start = 0
         while len(line) - start > MAX_PARAGRAPH:
             cut = _runaway_cut(line, start)
@@ -68,23 +70,55 @@ _DROPPED = _union_of_classes(R.ZERO_WIDTH, R.CONTROL)
 
 def strip_control(text: str) -> str:
     """Unify line ends; drop zero-width characters, control characters and lone surrogates."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # a search in C; the replacements copy the text
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _DROPPED.sub("", text)
+
+
+_EDGES = " \t\u3000\u00a0"
 
 
 def strip_line_edges(text: str) -> str:
     """Strip spaces (ASCII, full-width, no-break) at both ends of every line."""
-    return "\n".join(line.strip(" \t\u3000\u00a0") for line in text.split("\n"))
+    return "\n".join(_strip_edges(text.split("\n")))
+
+
+def _strip_edges(lines: list[str]) -> list[str]:
+    return list(map(str.strip, lines, repeat(_EDGES)))
 
 
 def strip_web_furniture(text: str) -> str:
     """Drop whole lines that belong to a web page's frame (menus, font-size, share, accessibility)."""
-    return "\n".join(line for line in text.split("\n") if not R.FURNITURE_LINE.match(line))
+    return "\n".join(_drop_furniture(text.split("\n"), text))
+
+
+def _drop_furniture(lines: list[str], text: str) -> list[str]:
+    """The `lines` that are not furniture (R.FURNITURE_LINE), judged in two steps: every
+    line by R.FURNITURE_UNMARKED, in C; then, only if `text` (which holds every line)
+    holds a furniture mark at all, the lines left that hold one by R.FURNITURE_MARKED."""
+    kept = list(filterfalse(R.FURNITURE_UNMARKED.match, lines))
+    if any(mark in text for mark in R.FURNITURE_MARKS):
+        kept = list(filterfalse(_is_marked_furniture, kept))
+    return kept
+
+
+def _is_marked_furniture(line: str) -> bool:
+    for mark in R.FURNITURE_MARKS:
+        if mark in line:
+            return bool(R.FURNITURE_MARKED.match(line))
+    return False
 
 
 def strip_markdown_headings(text: str) -> str:
     """`### 强化党建引领促发展` -> `强化党建引领促发展`: keep the heading, drop the markup."""
-    return "\n".join(R.MARKDOWN_HEADING.sub("", line) for line in text.split("\n"))
+    if "#" not in text:  # the common case: no line to change
+        return text
+    return "\n".join(_strip_headings(text.split("\n")))
+
+
+def _strip_headings(lines: list[str]) -> list[str]:
+    # R.MARKDOWN_HEADING is anchored at a "#": other lines are kept without a call.
+    return [R.MARKDOWN_HEADING.sub("", line) if line.startswith("#") else line for line in lines]
 
 
 def rejoin_broken_lines(text: str) -> str:
@@ -98,15 +132,29 @@ def rejoin_broken_lines(text: str) -> str:
     Runs in linear time: a paragraph glued from thousands of lines (a PDF with no
     sentence end for pages) is collected as pieces and joined once.
     """
-    lines = [line for line in text.split("\n") if line]
-    out: list[_Glued] = []
+    return _rejoin(text.split("\n"))
+
+
+_TERMINAL = tuple(R.TERMINAL)
+
+
+def _rejoin(lines: list[str]) -> str:
+    """`rejoin_broken_lines` of the text made of `lines`."""
+    lines = list(filter(None, lines))
+    out: list[str | _Glued] = []  # a paragraph stays a plain line until a line may continue it
     for i, line in enumerate(lines):
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        if out and _fits(out[-1], line) and _continues(out[-1], line, following) and not _makes_furniture(out[-1], line):
-            out[-1].add(line)
-        else:
-            out.append(_Glued(line))
-    return "\n".join(g.text() for g in out)
+        # After a line that ends its sentence a paragraph always starts (most lines): that
+        # is decided without the state `_continues` asks of the paragraph above.
+        if i and not lines[i - 1].endswith(_TERMINAL):
+            prev = out[-1]
+            if isinstance(prev, str):
+                prev = out[-1] = _Glued(prev)
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if _fits(prev, line) and _continues(prev, line, following) and not _makes_furniture(prev, line):
+                prev.add(line)
+                continue
+        out.append(line)
+    return "\n".join(map(str, out))
 
 
 # Lines longer than this are never bylines, reporter credits or page furniture (all are
@@ -142,7 +190,7 @@ class _Glued:
         """The whole paragraph if it is short enough to be a byline or furniture, else ""."""
         return self.head if self.length <= _HEAD else ""
 
-    def text(self) -> str:
+    def __str__(self) -> str:
         return "".join(self.pieces)
 
 
@@ -152,7 +200,8 @@ def _fits(prev: _Glued, line: str) -> bool:
 
 
 def _continues(prev: _Glued, line: str, following: str) -> bool:
-    if prev.last.endswith(tuple(R.TERMINAL)) or R.ENUMERATOR.match(line):
+    """Does `line` continue `prev`, whose last line does not end with R.TERMINAL?"""
+    if R.ENUMERATOR.match(line):
         return False
     if is_byline(prev.short) or is_reporter_line(prev.short):
         return False
@@ -196,6 +245,10 @@ def is_byline(line: str) -> bool:
     """`济宁高新控股集团党委书记 李兵`: a post ending in a position word, then a 2-4 character name."""
     if len(line) > _HEAD:
         return False
+    # R.BYLINE ends with a name, which ends with an ideograph (`$` also matches before a
+    # final line break): most lines end with punctuation and are no byline.
+    if not ("\u4e00" <= line[-1:] <= "\u9fff" or line.endswith("\n")):
+        return False
     # R.BYLINE's role (3-60 characters, none a space) ends at a space: a line with no
     # space there is no byline, found without trying every length of the role.
     if not _SPACE.search(line, 3, 61):
@@ -228,6 +281,18 @@ DEFAULT_CLEANERS: tuple[Cleaner, ...] = (
 
 def clean_text(text: str, *, cleaners: Iterable[Cleaner] = DEFAULT_CLEANERS) -> str:
     """Run the cleaners in order; the default chain yields one paragraph per line."""
+    if cleaners is DEFAULT_CLEANERS:
+        return _default_chain(text)
     for clean in cleaners:
         text = clean(text)
     return text
+
+
+def _default_chain(text: str) -> str:
+    """What DEFAULT_CLEANERS make of `text`, with the text split into lines once: the last
+    four cleaners each split it and joined it again (tests/analysis/test_clean.py)."""
+    text = strip_control(split_runaway_lines(text))
+    lines = _strip_edges(text.split("\n"))
+    if "#" in text:
+        lines = _strip_headings(lines)
+    return _rejoin(_drop_furniture(lines, text))

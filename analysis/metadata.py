@@ -103,12 +103,48 @@ def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -
     counts: Counter[str] = Counter()
     for i, para in enumerate(draft.paragraphs):
         weight = 3 if i < 2 else 1  # the lead says who is speaking more reliably than the body
-        for start, end in sentence_spans(para):
-            sentence = para[start:end]
+        for sentence, districts in _sentence_districts(para, gazetteer):
             if not R.BENCHMARK_CUE.search(sentence):
-                for m in gazetteer.find(sentence):
-                    counts[m.district] += weight
+                for district in districts:
+                    counts[district] += weight
     return counts.most_common(1)[0][0] if counts else ""
+
+
+def _sentence_districts(para: str, gazetteer: Gazetteer) -> list[tuple[str, list[str]]]:
+    """(sentence, the districts of `gazetteer.find(sentence)`) for each sentence of `para`
+    that names one, in order.
+
+    Found with one `find` over the paragraph, and sentences only split when it names a
+    district (most paragraphs name none). That finds the same as `find` sentence by
+    sentence when no mention reaches out of a sentence: the gazetteer's pattern has no
+    look-arounds and takes the longest name at each position, so a name that fits in
+    the sentence is taken in both. Else (a name cut at MAX_SENTENCE) sentence by sentence.
+    """
+    mentions = gazetteer.find(para)
+    if not mentions:
+        return []
+    spans = sentence_spans(para)
+    out, i = [], 0
+    for start, end in spans:
+        districts = []
+        while i < len(mentions) and mentions[i].start < end:
+            if mentions[i].start < start or mentions[i].end > end:
+                return _districts_sentence_by_sentence(para, spans, gazetteer)
+            districts.append(mentions[i].district)
+            i += 1
+        if districts:
+            out.append((para[start:end], districts))
+    if i < len(mentions):  # a mention after the last sentence
+        return _districts_sentence_by_sentence(para, spans, gazetteer)
+    return out
+
+
+def _districts_sentence_by_sentence(para: str, spans: list[tuple[int, int]], gazetteer: Gazetteer) -> list[tuple[str, list[str]]]:
+    out = []
+    for start, end in spans:
+        if districts := [m.district for m in gazetteer.find(para[start:end])]:
+            out.append((para[start:end], districts))
+    return out
 
 
 def inherit_file_district(drafts: list[ReportDraft], metas: list[ReportMeta]) -> None:
@@ -143,12 +179,11 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
         # if its paragraph does, and most paragraphs hold none (no need to split them).
         if not R.BENCHMARK_CUE.search(para):
             continue
-        for start, end in sentence_spans(para):
-            sentence = para[start:end]
+        for sentence, districts in _sentence_districts(para, gazetteer):
             if R.BENCHMARK_CUE.search(sentence):
-                for m in gazetteer.find(sentence):
-                    if m.district != exclude:
-                        seen.setdefault(m.district)
+                for district in districts:
+                    if district != exclude:
+                        seen.setdefault(district)
     return list(seen)
 
 

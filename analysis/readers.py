@@ -175,7 +175,7 @@ def _fmt_size(n: int) -> str:
 def _parse(path: Path, data: bytes, max_bytes: int) -> Document:
     fmt = _format_for(path)
     _check_size(path, len(data), max_bytes)
-    if not data.strip():
+    if not data or data.isspace():  # == not data.strip(), without copying the data
         raise IngestError(path, "empty file")
     parser = {"txt": _parse_txt, "docx": _parse_docx, "pdf": _parse_pdf, "html": _parse_html}[fmt]
     try:
@@ -208,9 +208,14 @@ _JUNK_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff\ue000-\u
 
 # Page breaks, vertical tabs and Unicode line/paragraph separators end a line too.
 _LINE_END_RE = re.compile("[\x0b\x0c\x85\u2028\u2029]")
+# Every character _clean changes (\r, the line ends above, controls, surrogates): most
+# texts hold none, and one search for them is cheaper than the five passes.
+_TO_CLEAN_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
+    if not _TO_CLEAN_RE.search(text):
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # A regex substitution, not str.translate: translate looks every character up in a
     # dict (~80 ns each), the regex skips over text holding none of them.
@@ -226,7 +231,7 @@ def _finish(path: Path, text: str, empty_problem: str) -> str:
     # Leading blank lines and trailing whitespace carry nothing; the first line's own
     # indentation (often U+3000 in Chinese documents) is kept.
     text = _LEADING_BLANK_LINES_RE.sub("", _clean(text).lstrip("\ufeff")).rstrip()
-    if not text.strip():
+    if not text or text.isspace():  # == not text.strip(), without copying the text
         raise IngestError(path, empty_problem)
     return text
 

@@ -20,19 +20,27 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # match anywhere in a line (【打印】, 无障碍...导盲) only judge lines of up to FURNITURE_MAX
 # characters: page furniture is short, and `clean.rejoin_broken_lines` relies on the cap.
 FURNITURE_MAX = 200
-FURNITURE_LINE = re.compile(
-    r"""^(?:
+# Furniture from the first character of the line on ...
+_FURNITURE_WHOLE = r"""
         全站 | 政策 | 新闻 | 服务 | 数据 | 互动 | 专题 | 首页 | 登录 | 注册     # site menu items
       | [•·▪●]\s*\S{1,6}                                                 # bulleted menu items
-      | 【\s*字号.* | 字号[:：].* | (?=.{0,FMAX}$).*【\s*打印\s*】.* | (?=.{0,FMAX}$).*【\s*关闭\s*】.*
+      | 【\s*字号.* | 字号[:：].*
       | 扫一扫在手机打开当前页 | 扫一扫.{0,12}
-      | 按回车键在新窗口打开无障碍说明页面.* | (?=.{0,FMAX}$).*无障碍.*导盲.* | 无障碍 | 适老化
+      | 按回车键在新窗口打开无障碍说明页面.* | 无障碍 | 适老化
       | 打印本页 | 关闭窗口 | 打印 | 关闭 | 分享到[:：]?.* | 【?\s*纠错\s*】?
       | 责任编辑[:：].* | 编辑[:：]\S{1,8} | 相关(?:报道|链接|新闻)[:：]?
       | 当前位置[:：].* | 您现在的位置[:：].*
-    )$""".replace("FMAX", str(FURNITURE_MAX)),
-    re.VERBOSE,
-)
+"""
+# ... and marks found anywhere in a short line. Each of these needs one of FURNITURE_MARKS
+# in the line: a line holding none is judged by FURNITURE_UNMARKED alone, which rejects
+# most lines on their first character, where the look-aheads here scan every line.
+_FURNITURE_MARKED = r"""
+        (?=.{0,FMAX}$).*【\s*打印\s*】.* | (?=.{0,FMAX}$).*【\s*关闭\s*】.* | (?=.{0,FMAX}$).*无障碍.*导盲.*
+""".replace("FMAX", str(FURNITURE_MAX))
+FURNITURE_MARKS = ("【", "无障碍")
+FURNITURE_LINE = re.compile(rf"^(?:{_FURNITURE_WHOLE}|{_FURNITURE_MARKED})$", re.VERBOSE)
+FURNITURE_UNMARKED = re.compile(rf"^(?:{_FURNITURE_WHOLE})$", re.VERBOSE)
+FURNITURE_MARKED = re.compile(rf"^(?:{_FURNITURE_MARKED})$", re.VERBOSE)
 # Markdown heading markers some exports leave in front of section titles.
 # Any run of them (`## ###`, `#######`) goes at once, so stripping twice changes nothing.
 MARKDOWN_HEADING = re.compile(r"^#[#\s]*")
@@ -81,6 +89,8 @@ MEETING_LINE = re.compile(
     r"^[—―\-－（(]{0,2}\s*(?:(?P<date>[\d〇零一二三四五六七八九十]{2,4}年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日)在)?"
     r"(?P<meeting>[^。，,]{0,40}(?:代表大会|会议|會議)[^。，,]{0,12})上[)）]?$"
 )
+# How a MEETING_LINE ends (the end of a line without line breaks, where `$` matches).
+MEETING_ENDS = ("上", "上)", "上）")
 
 # --- quoting a leader within a meeting report ------------------------------------------
 # "毕志伟指出，..." "刘宗国强调，..." "针对当前工作，毕志伟要求，..."

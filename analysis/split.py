@@ -28,20 +28,21 @@ class ReportDraft:
 def split_reports(text: str) -> list[ReportDraft]:
     """Reports found in cleaned text; a file with no start marker is one report."""
     lines = [line for line in text.split("\n") if line.strip()]
-    starts = _start_lines(lines)
+    markers = [_is_marker(line) for line in lines]  # asked again of every line by _draft
+    starts = _start_lines(lines, markers)
     if not starts or starts[0] > 0:
         starts = [0, *starts]
     bounds = list(zip(starts, [*starts[1:], len(lines)]))
-    drafts = [_draft(lines[a:b]) for a, b in bounds]
+    drafts = [_draft(lines[a:b], markers[a:b]) for a, b in bounds]
     # A banner of short headlines over the first report (003's `比学赶超 / 再谱新篇`) is
     # page decoration, not a report; prose before the first marker is kept as a report.
     return [d for d in drafts if d.paragraphs]
 
 
-def _start_lines(lines: list[str]) -> list[int]:
+def _start_lines(lines: list[str], markers: list[bool]) -> list[int]:
     starts: list[int] = []
     for i, line in enumerate(lines):
-        if is_byline(line) or line.startswith("本报讯") or R.DATE_SOURCE_LINE.match(line) or R.MEETING_LINE.match(line):
+        if markers[i] or line.startswith("本报讯"):
             # The headline above the marker opens the report (two lines up for a
             # government report: title, then meeting line, then speaker).
             start = i - 1 if i > 0 and is_title_like(lines[i - 1]) else i
@@ -55,21 +56,25 @@ def _header_span(lines: list[str], start: int) -> int:
     """How many lines after `start` still belong to the header opened there."""
     span = 0
     for line in lines[start + 1 : start + 4]:
-        if R.MEETING_LINE.match(line) or is_byline(line):
+        if _is_meeting_line(line) or is_byline(line):
             span += 1
         else:
             break
     return span + 1
 
 
-def _draft(lines: list[str]) -> ReportDraft:
+def _draft(lines: list[str], markers: list[bool]) -> ReportDraft:
+    """The report of `lines`; `markers` tells which lines are `_is_marker`."""
     d = ReportDraft()
-    body = list(lines)
-    if len(body) > 1 and is_title_like(body[0]) and not _is_marker(body[0]) and _is_marker(body[1]):
-        d.title = body.pop(0)
-    while body and _is_marker(body[0]):
-        _take_header(d, body.pop(0))
-    if not d.title and body and not any(_is_marker(line) for line in lines) and _is_headline(body):
+    at = 0  # the body is lines[at:]
+    if len(lines) > 1 and is_title_like(lines[0]) and not markers[0] and markers[1]:
+        d.title = lines[0]
+        at = 1
+    while at < len(lines) and markers[at]:
+        _take_header(d, lines[at])
+        at += 1
+    body = lines[at:]
+    if not d.title and body and not any(markers) and _is_headline(body):
         d.title = body.pop(0)
     body = _take_reporters(d, body)
     if not any(len(p) > 40 for p in body):
@@ -79,7 +84,13 @@ def _draft(lines: list[str]) -> ReportDraft:
 
 
 def _is_marker(line: str) -> bool:
-    return is_byline(line) or bool(R.DATE_SOURCE_LINE.match(line) or R.MEETING_LINE.match(line))
+    return is_byline(line) or bool(R.DATE_SOURCE_LINE.match(line)) or _is_meeting_line(line)
+
+
+def _is_meeting_line(line: str) -> bool:
+    """R.MEETING_LINE.match(line), for a line without line breaks: the pattern backtracks
+    through its first 50 characters, tried only on lines ending as it does."""
+    return line.endswith(R.MEETING_ENDS) and bool(R.MEETING_LINE.match(line))
 
 
 def _is_headline(body: list[str]) -> bool:

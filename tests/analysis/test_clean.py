@@ -127,8 +127,81 @@ def test_is_byline_shortcut_agrees_with_the_byline_pattern():
     from analysis import resources as R
 
     rng = random.Random(1)
-    alphabet = list("党委书记区长李兵张三济宁高新 \u3000\t·") + ["主任", "副局长"]
+    # (with line ends and characters at and past the ends of the ideograph block: the
+    # shortcut on the last character)
+    alphabet = list("党委书记区长李兵张三济宁高新 \u3000\t·\n。a\u4e00\u9fff\ua000") + ["主任", "副局长"]
     for _ in range(20000):
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         m = len(line) <= clean._HEAD and R.BYLINE.match(line)
         assert is_byline(line) == (bool(m) and bool(R.POSITION_SUFFIX.search(m.group("role")))), line
+
+
+# Pieces of text that exercise every cleaner and every shortcut of the default chain:
+# line ends, controls, edge spaces, headings, furniture (marked and not), short and long
+# lines, glued and unglued sentences, bylines and Latin words.
+_PIECES = ["\n", "\n\n", "\r\n", "\r", " ", "\u3000", "\xa0", "\t", "#", "## ", "【", "】", "打印", "关闭", "无障碍", "导盲",
+           "全站", "首页", "字号：", "分享到", "纠错", "编辑：张三", "。", "，", "、", "；", "”", "）", "一、", "（二）",
+           "本报讯", "本报记者 李蕊", "济宁高新控股集团党委书记 李兵", "\u200b", "\x07", "\ud800", "IBM", "x" * 40,
+           "产业升级项目建设", "•", "扫一扫", "当前位置：首页"]
+
+
+def _tricky_texts(n: int, seed: int):
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(n):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 40)))
+        yield text * rng.randint(100, 300) if rng.random() < 0.05 else text  # some over MAX_PARAGRAPH
+
+
+def test_default_chain_equals_running_the_cleaners_one_by_one():
+    from analysis.clean import DEFAULT_CLEANERS
+
+    texts = [*_tricky_texts(3000, 5), *(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))]
+    for text in texts:
+        assert clean_text(text) == clean_text(text, cleaners=list(DEFAULT_CLEANERS)), text
+
+
+def test_furniture_patterns_split_as_the_whole_pattern():
+    from analysis import resources as R
+
+    for text in _tricky_texts(3000, 6):
+        for line in text.split("\n"):
+            whole = bool(R.FURNITURE_LINE.match(line))
+            if not any(mark in line for mark in R.FURNITURE_MARKS):
+                assert bool(R.FURNITURE_UNMARKED.match(line)) == whole, line
+            assert bool(R.FURNITURE_UNMARKED.match(line) or R.FURNITURE_MARKED.match(line)) == whole, line
+        assert strip_web_furniture(text) == "\n".join(line for line in text.split("\n") if not R.FURNITURE_LINE.match(line))
+
+
+def test_line_cleaners_equal_their_plain_forms():
+    from analysis import resources as R
+    from analysis.clean import split_runaway_lines, strip_line_edges
+
+    for text in _tricky_texts(3000, 7):
+        assert strip_markdown_headings(text) == "\n".join(R.MARKDOWN_HEADING.sub("", line) for line in text.split("\n"))
+        assert strip_line_edges(text) == "\n".join(line.strip(" \t\u3000\u00a0") for line in text.split("\n"))
+        if all(len(line) <= 5000 for line in text.split("\n")):
+            assert split_runaway_lines(text) is text
+
+
+def _plain_rejoin(text: str) -> str:
+    """rejoin_broken_lines as first written: every line a paragraph state, all checks."""
+    from analysis import clean
+    from analysis import resources as R
+
+    lines = [line for line in text.split("\n") if line]
+    out: list[clean._Glued] = []
+    for i, line in enumerate(lines):
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if (out and not out[-1].last.endswith(tuple(R.TERMINAL)) and clean._fits(out[-1], line)
+                and clean._continues(out[-1], line, following) and not clean._makes_furniture(out[-1], line)):
+            out[-1].add(line)
+        else:
+            out.append(clean._Glued(line))
+    return "\n".join(map(str, out))
+
+
+def test_rejoin_equals_building_every_paragraph_state():
+    for text in _tricky_texts(3000, 8):
+        assert rejoin_broken_lines(text) == _plain_rejoin(text), text

@@ -421,3 +421,18 @@ def test_line_separators_become_newlines_as_translate_made_them():
         unified = text.replace("\r\n", "\n").replace("\r", "\n").translate(table)
         want = re.sub(r"[\ud800-\udfff]", "", re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", unified))
         assert _clean(text) == want
+
+
+def test_clean_shortcut_leaves_exactly_the_untouched_texts():
+    from analysis.readers import _clean
+
+    def plain(text):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = re.sub("[\x0b\x0c\x85\u2028\u2029]", "\n", text)
+        return re.sub(r"[\ud800-\udfff]", "", re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "", text))
+
+    for code in range(0x10000):
+        text = f"中{chr(code)}\n文"
+        assert _clean(text) == plain(text), hex(code)
+    text = "中文\t报告\n"
+    assert _clean(text) is text

@@ -158,3 +158,35 @@ def test_post_words_are_found_at_every_position_as_the_look_ahead_finds_them():
     for text in texts:
         want = [(m.start(), m.start() + len(m.group(1))) for m in M._POST_AT.finditer(text)]
         assert [m.span() for m in M._posts_at(text)] == want
+
+
+def test_meeting_line_shortcut_agrees_with_the_pattern():
+    import random
+
+    from analysis import resources as R
+    from analysis.split import _is_meeting_line
+
+    rng = random.Random(3)
+    pieces = ["——", "（", "(", " ", "2026年2月3日", "二〇二六年一月二十七日", "在", "湖南省", "人民代表大会", "会议", "會議",
+              "上", "）", ")", "。", "，", "第四次"]
+    for _ in range(20000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert _is_meeting_line(line) == bool(R.MEETING_LINE.match(line)), line
+
+
+def test_sentence_districts_equal_finding_sentence_by_sentence():
+    import random
+
+    from analysis.metadata import _sentence_districts
+    from analysis.sentences import sentence_spans
+
+    def plain(para):
+        sentences = [para[s:e] for s, e in sentence_spans(para)]
+        return [(s, ds) for s in sentences if (ds := [m.district for m in GAZ.find(s)])]
+
+    rng = random.Random(4)
+    pieces = ["济宁", "山亭区", "长沙高新区", "潍坊市寒亭区", "。", "，", " ", "\n", "对标", "x", "区"]
+    paragraphs = [*_seed_paragraphs(), "山亭区" * 500, "x" + "济宁" * 700, "长沙高新区" * 300 + "。山亭区"]
+    paragraphs += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for para in paragraphs:
+        assert _sentence_districts(para, GAZ) == plain(para), para
