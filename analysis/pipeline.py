@@ -19,6 +19,7 @@ from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
+from typing import Iterable
 
 import pyarrow as pa
 
@@ -69,9 +70,15 @@ class Resources:
     def content_filter(self) -> segment.ContentFilter:
         return segment.ContentFilter(self.stopwords)
 
+    @cached_property
+    def cues_and_break(self) -> frozenset[str]:
+        """The cue terms of the themes and the term of `segment.LINE_BREAK`: what picks
+        the cues of every paragraph of a report out of its terms in one pass (_report)."""
+        return frozenset(self.theme_index.cues) | {segment.LINE_BREAK[0]}
+
     def load(self) -> "Resources":
         """Read every dictionary now (before the object is shipped to workers)."""
-        _ = self.segmenter, self.stopwords, self.themes, self.theme_index, self.content_filter
+        _ = self.segmenter, self.stopwords, self.themes, self.theme_index, self.content_filter, self.cues_and_break
         return self
 
     def fingerprint(self) -> str:
@@ -91,9 +98,18 @@ class Paragraph:
     text: str
     speaker: str
     start: int
-    terms: list[tuple[str, str]] = field(default_factory=list)  # content terms with POS
     themes: list[tuple[str, float, list[str]]] = field(default_factory=list)
     work: str | None = None  # width-normalised form for targets (widths.width_forms), if known
+    # The paragraph's content terms with POS are report_terms[lo:hi] (its report's
+    # Report.terms): read whole, the report's terms are not copied paragraph by paragraph.
+    report_terms: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    lo: int = 0
+    hi: int = 0
+
+    @property
+    def terms(self) -> list[tuple[str, str]]:
+        """The content terms with POS, in order."""
+        return self.report_terms[self.lo : self.hi]
 
 
 @dataclass
@@ -108,6 +124,8 @@ class Report:
     # whatever its context (Segmenter.tags_by_word) and no byline name was glued
     # (merge_names: 焦军波 may come as x from the tokenizer and as nr glued).
     one_tag_per_term: bool = False
+    # The content terms of every paragraph, segment.LINE_BREAK between paragraphs.
+    terms: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -119,6 +137,12 @@ class Report:
     def speaker_term_counts(self) -> list[tuple[str, Counter]]:
         """_speaker_term_counts(self), counted once for term_counts and _tf."""
         return _speaker_term_counts(self)
+
+    @cached_property
+    def counted_terms(self) -> list[list[str]]:
+        """The terms of each Counter of speaker_term_counts, in its order: listed once
+        for term_counts and _tf."""
+        return [list(map(itemgetter(0), counts)) for _, counts in self.speaker_term_counts]
 
 
 @dataclass
@@ -209,41 +233,45 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     joined = "\n".join(draft.paragraphs)
     norm, work = width_forms(joined)
     index = res.theme_index
-    is_cue = index.cues.__contains__
-    terms_per_paragraph, merged = _paragraph_terms(norm, draft, names, starts, res)
-    paragraphs, offset = [], 0
-    for text, speaker, terms in zip(draft.paragraphs, meta.paragraph_speakers, terms_per_paragraph):
+    terms, merged = _report_terms(norm, draft, names, starts, res)
+    n_breaks = len(draft.paragraphs) - 1
+    ends = segment.break_positions(terms, n_breaks, segment.LINE_BREAK) + [len(terms)]
+    # Theme scores are calibrated on content terms (no punctuation or filler); only the
+    # cue terms among them count (== themes.paragraph_themes(terms, themes)). They are
+    # picked out of the whole report in one pass, the line breaks with them.
+    cues = list(filter(res.cues_and_break.__contains__, map(itemgetter(0), terms)))
+    cues_per_paragraph = segment.split_lines(cues, n_breaks)
+    score = themes.score_cues
+    paragraphs, offset, lo = [], 0, 0
+    for text, speaker, hi, cues_of in zip(draft.paragraphs, meta.paragraph_speakers, ends, cues_per_paragraph):
         end = offset + len(text)
-        # Theme scores are calibrated on content terms (no punctuation or filler); only
-        # the cue terms among them are counted (== themes.paragraph_themes(terms, themes)).
-        cues = Counter(filter(is_cue, map(itemgetter(0), terms)))
-        para_themes = themes.score_themes(cues, len(terms), index) if cues else []
-        paragraphs.append(Paragraph(text, speaker, offset, terms, para_themes, work[offset:end]))
-        offset = end + 1
+        para_themes = score(cues_of, hi - lo, index) if cues_of else []
+        paragraphs.append(Paragraph(text, speaker, offset, para_themes, work[offset:end], terms, lo, hi))
+        offset, lo = end + 1, hi + 1
     one_tag_per_term = res.segmenter.tags_by_word and not merged
-    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined, one_tag_per_term)
+    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined, one_tag_per_term, terms)
 
 
-def _paragraph_terms(norm: str, draft: ReportDraft, names: set[str], starts: set[str], res: Resources) -> tuple[list[list[tuple[str, str]]], bool]:
-    """The content terms of each paragraph, `segment.content_terms(merge_names(seg.tag(p),
-    names, starts), res.stopwords)` with p its width-normalised text, and whether a byline
-    name was glued in one of them.
+def _report_terms(norm: str, draft: ReportDraft, names: set[str], starts: set[str], res: Resources) -> tuple[list[tuple[str, str]], bool]:
+    """The content terms of the report, `segment.content_terms(merge_names(seg.tag(p),
+    names, starts), res.stopwords)` for each paragraph p (its width-normalised text) with
+    `segment.LINE_BREAK` between paragraphs, and whether a byline name was glued in one.
 
     `norm` is the paragraphs joined by line breaks: the tokenizer is called once for the
     report (line breaks are tokens of their own, segment.split_lines), and when no token
     can begin a byline name and every token has been seen, the content terms of the
-    whole report come from the per-token memo in one pass (ContentFilter.of_lines).
+    whole report come from the per-token memo in one pass (ContentFilter.of_text).
     Otherwise, paragraph by paragraph.
     """
     seg, keep = res.segmenter, res.content_filter
     n = len(draft.paragraphs)
     if norm.count("\n") == n - 1:
-        pieces = norm.split("\n")
         words = seg.cut(norm)
         if not starts or starts.isdisjoint(words):
-            terms = keep.of_lines(words, n - 1, seg)
+            terms = keep.of_text(words, seg)
             if terms is not None:
                 return terms, False
+        pieces = norm.split("\n")
         words_per_piece = segment.split_lines(words, n - 1)
     else:  # a paragraph holding a line break of its own (never, from split_reports)
         pieces, offset = [], 0
@@ -251,15 +279,17 @@ def _paragraph_terms(norm: str, draft: ReportDraft, names: set[str], starts: set
             pieces.append(norm[offset : offset + len(text)])
             offset += len(text) + 1
         words_per_piece = [seg.cut(piece) for piece in pieces]
-    out, merged = [], False
-    for words, piece in zip(words_per_piece, pieces):
+    terms, merged = [], False
+    for k, (words, piece) in enumerate(zip(words_per_piece, pieces)):
+        if k:
+            terms.append(segment.LINE_BREAK)
         # Only a token that can begin a byline name needs the tags of the whole paragraph.
         if starts and not starts.isdisjoint(words):
-            out.append(keep(merge_names(seg.tag_words(words, piece), names, starts)))
+            terms += keep(merge_names(seg.tag_words(words, piece), names, starts))
             merged = True
         else:
-            out.append(keep.of_words(words, piece, seg))
-    return out, merged
+            terms += keep.of_words(words, piece, seg)
+    return terms, merged
 
 
 def name_starts(names: set[str]) -> set[str]:
@@ -364,12 +394,16 @@ def paragraph_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
 def _speaker_term_counts(r: Report) -> list[tuple[str, Counter]]:
     """(speaker, Counter of (term, pos)) per speaker, keys in order of first occurrence.
 
-    One speaker (most reports): one Counter over all the paragraphs, counted in C. Several
+    One speaker (most reports): one Counter over the report's terms, counted in C. Several
     speakers taking turns: counted by (speaker, term, pos) as the rows are ordered by
     their first occurrence in the report, whoever speaks.
     """
     speakers = [p.speaker for p in r.paragraphs]
     runs = [s for i, s in enumerate(speakers) if i == 0 or s != speakers[i - 1]]
+    if len(runs) == 1:  # most reports: the report's terms, line breaks left out
+        counts = Counter(r.terms)
+        counts.pop(segment.LINE_BREAK, None)
+        return [(runs[0], counts)]
     if len(runs) == len(set(runs)):  # each speaker's paragraphs are consecutive
         return [(spk, Counter(chain.from_iterable(p.terms for p in r.paragraphs if p.speaker == spk))) for spk in runs]
     counts: Counter[tuple[str, str, str]] = Counter()
@@ -386,12 +420,12 @@ def _speaker_term_counts(r: Report) -> list[tuple[str, Counter]]:
 def term_count_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
     cols: dict[str, list] = {"report_id": [], "speaker": [], "term": [], "count": [], "pos": []}
     for r in ctx.reports:
-        for spk, counts in r.speaker_term_counts:
+        for (spk, counts), terms in zip(r.speaker_term_counts, r.counted_terms):
             if not counts:
                 continue
             cols["report_id"] += [r.report_id] * len(counts)
             cols["speaker"] += [spk] * len(counts)
-            cols["term"] += map(itemgetter(0), counts)
+            cols["term"] += terms
             cols["count"] += counts.values()
             cols["pos"] += map(itemgetter(1), counts)
     return cols
@@ -402,21 +436,23 @@ def tf_columns(ctx: FileContext) -> dict[str, list]:
     (the term frequencies of TF-IDF), terms in order of first occurrence."""
     cols: dict[str, list] = {"report_id": [], "term": [], "count": []}
     for r in ctx.reports:
-        counts = _term_totals(r)
-        cols["report_id"] += [r.report_id] * len(counts)
-        cols["term"] += counts.keys()
-        cols["count"] += counts.values()
+        terms, counts = _term_totals(r)
+        cols["report_id"] += [r.report_id] * len(terms)
+        cols["term"] += terms
+        cols["count"] += counts
     return cols
 
 
-def _term_totals(r: Report) -> dict[str, int]:
-    """Occurrences of each term of the report, terms in order of first occurrence."""
+def _term_totals(r: Report) -> tuple[list[str], Iterable[int]]:
+    """(terms, occurrences of each) of the report, terms in order of first occurrence."""
     by_speaker = r.speaker_term_counts
     if r.one_tag_per_term and len(by_speaker) <= 1:
         # One speaker, every term with one tag: the (term, pos) counts are the term
         # counts, in the same order; read off them rather than counted again.
-        return {pair[0]: n for pair, n in by_speaker[0][1].items()} if by_speaker else {}
-    return Counter(map(itemgetter(0), chain.from_iterable(p.terms for p in r.paragraphs)))
+        return (r.counted_terms[0], by_speaker[0][1].values()) if by_speaker else ([], [])
+    counts = Counter(map(itemgetter(0), r.terms))
+    counts.pop(segment.LINE_BREAK[0], None)
+    return list(counts), counts.values()
 
 
 def theme_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
@@ -470,6 +506,8 @@ def textrank_columns(ctx: FileContext) -> dict[str, list]:
     """Per-report TextRank keywords; merged with corpus TF-IDF into `keywords` at the end."""
     rows = []
     for r in ctx.reports:
-        ranked = keywords.textrank(list(chain.from_iterable(p.terms for p in r.paragraphs)), top_k=TEXTRANK_TOP_K)
+        # The line breaks among the report's terms have no POS: TextRank, which keeps
+        # the terms of a few POS only, leaves them out like any particle.
+        ranked = keywords.textrank(r.terms, top_k=TEXTRANK_TOP_K)
         rows += [(r.report_id, term, float(w), k, "textrank") for k, (term, w) in enumerate(ranked, 1)]
     return _transpose(rows, ["report_id", "term", "weight", "rank", "method"])

@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Sequence
 
 from analysis.scan import longest_word_pattern
 
@@ -94,8 +95,9 @@ def content_terms(tagged: list[tuple[str, str]], stopwords) -> list[tuple[str, s
     ]
 
 
-# Marks a line break among content terms (ContentFilter.of_lines); no pair equals it.
-_LINE_BREAK = ("\n", "")
+# Marks a line break among content terms (ContentFilter.of_text); no pair equals it, and
+# its term "\n" is no term's either.
+LINE_BREAK = ("\n", "")
 
 
 def split_lines(items: list, n_breaks: int, mark="\n") -> list[list]:
@@ -106,13 +108,33 @@ def split_lines(items: list, n_breaks: int, mark="\n") -> list[list]:
     `split_lines(seg.cut(text), text.count("\n"))` is `[seg.cut(line) for line in
     text.split("\n")]` with one call of the engine: a quarter cheaper for a report."""
     lines, start = [], 0
-    find = items.index
-    for _ in range(n_breaks):
-        end = find(mark, start)
+    for end in break_positions(items, n_breaks, mark):
         lines.append(items[start:end])
         start = end + 1
     lines.append(items[start:])
     return lines
+
+
+def break_positions(items: list, n_breaks: int, mark="\n") -> list[int]:
+    """The positions of the first `n_breaks` items equal to `mark` (ValueError if fewer)."""
+    positions, find, at = [], items.index, -1
+    for _ in range(n_breaks):
+        at = find(mark, at + 1)
+        positions.append(at)
+    return positions
+
+
+def look_up_all(mapping: dict, keys: list) -> Sequence:
+    """`[mapping[k] for k in keys]` (KeyError for a missing key), as fast as Python goes.
+
+    `itemgetter(*keys)(mapping)` subscripts the dict straight from C, a little cheaper
+    than `map(mapping.__getitem__, keys)`, which calls a bound method per key. An
+    itemgetter of one key returns the value alone, not a tuple: fewer than two keys go
+    through map.
+    """
+    if len(keys) < 2:
+        return list(map(mapping.__getitem__, keys))
+    return itemgetter(*keys)(mapping)
 
 
 class ContentFilter:
@@ -160,37 +182,36 @@ class ContentFilter:
         the token alone, and is remembered: a paragraph of known tokens costs one dict
         lookup per token, and the kept pairs are shared tuples, not built anew.
         """
-        if not segmenter.tags_by_word or "\n" in text:  # line breaks: see of_lines
+        if not segmenter.tags_by_word or "\n" in text:  # line breaks: see of_text
             return self(segmenter.tag(text))
         memo = self._verdicts(segmenter)
         try:  # one pass when every token has been seen (the only KeyError possible here)
-            return list(filter(None, map(memo.__getitem__, words)))
+            return list(filter(None, look_up_all(memo, words)))
         except KeyError:
             pass
         # The distinct tokens not seen yet: set.difference with a dict looks each one up
         # in the dict, in C.
         for pair in segmenter.pairs_of(set(words).difference(memo), text):
             memo[pair[0]] = pair if self._keeps(pair) else False
-        return list(filter(None, map(memo.__getitem__, words)))
+        return list(filter(None, look_up_all(memo, words)))
 
-    def of_lines(self, words: list[str], n_breaks: int, segmenter: "Segmenter") -> list[list[tuple[str, str]]] | None:
-        """`[self.of_words(w, line, segmenter) for w, line in ...]` for each line of a text
-        with `n_breaks` line breaks whose tokens are `words` (== segmenter.cut(text)), in
-        one pass over the tokens; None unless every token has been seen (then of_words,
-        line by line, learns them).
+    def of_text(self, words: list[str], segmenter: "Segmenter") -> list[tuple[str, str]] | None:
+        """The content terms of a text whose tokens are `words` (== segmenter.cut(text)),
+        each line break kept as `LINE_BREAK`, in one pass over the tokens; None unless
+        every token has been seen (then of_words, line by line, learns them).
 
-        A line break maps to a mark that is kept: the content terms of the whole text
-        are cut into lines at the marks, without going through the tokens line by line.
+        `split_lines(self.of_text(words, seg), text.count("\\n"), LINE_BREAK)` is
+        `[self.of_words(w, line, seg) for ...]` for the lines of the text, without going
+        through the tokens line by line.
         """
         if not segmenter.tags_by_word:
             return None
         memo = self._verdicts(segmenter)
-        memo["\n"] = _LINE_BREAK  # of_words never looks a line break up (see there)
+        memo["\n"] = LINE_BREAK  # of_words never looks a line break up (see there)
         try:
-            kept = list(filter(None, map(memo.__getitem__, words)))
+            return list(filter(None, look_up_all(memo, words)))
         except KeyError:
             return None
-        return split_lines(kept, n_breaks, _LINE_BREAK)
 
     def _verdicts(self, segmenter: "Segmenter") -> dict[str, tuple[str, str] | bool]:
         owner, memo = self._word_memo

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -86,9 +86,21 @@ def paragraph_themes(
     straightforward theme-by-theme scoring), several times faster.
     """
     index = themes if isinstance(themes, ThemeIndex) else theme_index(themes)
-    if not tokens:
+    return score_cues(list(filter(index.cues.__contains__, tokens)), len(tokens), index, min_score=min_score)
+
+
+def score_cues(
+    cue_terms: list[str], n_tokens: int, index: ThemeIndex, *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[str, float, list[str]]]:
+    """`paragraph_themes` from the cue terms among the paragraph's `n_tokens` content
+    terms, in order (repeats included)."""
+    if not cue_terms:
         return []
-    return score_themes(Counter(filter(index.cues.__contains__, tokens)), len(tokens), index, min_score=min_score)
+    # A few cues per paragraph: a plain loop counts them faster than Counter() is built.
+    counts: dict[str, int] = {}
+    for term in cue_terms:
+        counts[term] = counts.get(term, 0) + 1
+    return score_themes(counts, n_tokens, index, min_score=min_score)
 
 
 def score_themes(
@@ -98,21 +110,28 @@ def score_themes(
     `n_tokens` content terms, in order of first occurrence (Counter(filter(...)))."""
     if not n_tokens or not cue_counts:
         return []
+    # Per theme (by position), the products weight * count of its cues, in the order of
+    # first occurrence of the cues (as Counter(tokens) has them).
+    products: dict[int, list[float]] = {}
+    cues = index.cues
+    for term, n in cue_counts.items():
+        for i, weight in cues[term]:
+            if i in products:
+                products[i].append(weight * n)
+            else:
+                products[i] = [weight * n]
     norm = math.sqrt(n_tokens)
-    matched: dict[int, list[tuple[str, int, float]]] = {}
-    for term, n in cue_counts.items():  # first-occurrence order, as Counter(tokens) has it
-        for i, weight in index.cues[term]:
-            matched.setdefault(i, []).append((term, n, weight))
     found = []
-    for i in sorted(matched):  # theme file order
-        hits = matched[i]
-        # The same terms added in the same order by the same sum(): the same float as the plain version.
-        score = sum(weight * n for _, n, weight in hits) / norm
+    for i in sorted(products):  # theme file order
+        # The same products added in the same order by the same sum(): the same float as the plain version.
+        score = sum(products[i]) / norm
         if score >= min_score:
-            counts = {t: n for t, n, _ in hits}
-            evidence = sorted(counts, key=lambda t: (-counts[t], t))
-            found.append((index.themes[i].name, score, evidence))
-    found.sort(key=lambda x: -x[1])
+            theme = index.themes[i]
+            # Most frequent first, then by code point (the sort is stable).
+            evidence = sorted(t for t in cue_counts if t in theme.terms)
+            evidence.sort(key=cue_counts.__getitem__, reverse=True)
+            found.append((theme.name, score, evidence))
+    found.sort(key=itemgetter(1), reverse=True)  # stable: equal scores keep file order
     return found
 
 

@@ -58,3 +58,32 @@ def test_hidden_tf_table_is_the_plain_count_of_terms_for_either_engine():
                 want["count"] += counts.values()
             assert tf_columns(ctx) == want, (engine, path.name)
             assert all(r.one_tag_per_term == (engine == "rjieba") for r in ctx.reports) or engine == "rjieba"
+
+
+def test_report_terms_paragraph_terms_and_themes_equal_the_plain_per_paragraph_ones():
+    # The pipeline looks a report's terms up in one pass (line breaks kept as marks),
+    # slices them per paragraph, picks the cues of every paragraph out of the whole
+    # report and hands TextRank the report's terms with the marks: each against the
+    # plain computation, paragraph by paragraph, with and without the per-token memos
+    # filled (second pass), byline names glued or not.
+    from itertools import chain
+
+    from analysis import keywords, segment
+    from analysis.normalize import normalize_width
+    from analysis.pipeline import build_context, name_starts
+    from analysis.themes import paragraph_themes
+
+    res = Resources()
+    for _ in range(2):
+        for path in sorted(SEEDS.glob("*.txt")):
+            ctx = build_context(path.read_bytes(), path.name, res)
+            names = {s for r in ctx.reports for s in [r.meta.speaker, *r.meta.paragraph_speakers] if s}
+            for r in ctx.reports:
+                assert segment.split_lines(r.terms, len(r.paragraphs) - 1, segment.LINE_BREAK) == [p.terms for p in r.paragraphs]
+                for p in r.paragraphs:
+                    tagged = merge_names(res.segmenter.tag(normalize_width(p.text)), names, name_starts(names))
+                    assert p.terms == segment.content_terms(tagged, res.stopwords)
+                    assert p.themes == paragraph_themes([t for t, _ in p.terms], res.theme_index)
+                plain = list(chain.from_iterable(p.terms for p in r.paragraphs))
+                assert keywords.textrank(r.terms) == keywords.textrank(plain)
+    assert segment.LINE_BREAK[1] not in keywords.TEXTRANK_POS

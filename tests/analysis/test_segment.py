@@ -11,6 +11,7 @@ import pytest
 
 from analysis.normalize import normalize_width
 from analysis.segment import (
+    LINE_BREAK,
     split_lines,
     DICT_DIR,
     MIN_USER_FREQ,
@@ -286,3 +287,45 @@ def test_content_terms_from_words_equal_content_terms_of_the_tags(engine, seed_p
     other = build_segmenter(engine=engine, extra_words=["瞪羚企业"])
     p = "培育瞪羚企业和独角兽企业"
     assert keep.of_words(other.cut(p), p, other) == content_terms(other.tag(p), stop)
+
+
+def test_break_positions_and_split_lines_cut_at_the_first_marks_only():
+    from analysis.segment import break_positions
+
+    items = ["\n", "a", "\n", "\n", "b", "c", "\n"]
+    assert break_positions(items, 3) == [0, 2, 3]
+    assert split_lines(items, 3) == [[], ["a"], [], ["b", "c", "\n"]]
+    assert split_lines(items, 4) == [[], ["a"], [], ["b", "c"], []]
+    assert split_lines([], -1) == [[]] and break_positions(items, 0) == []
+    with pytest.raises(ValueError):
+        break_positions(items, 5)
+
+
+def test_look_up_all_is_a_subscript_per_key_whatever_their_number():
+    from analysis.segment import look_up_all
+
+    table = {"a": 1, "b": False, "c": ("c", "n")}
+    for keys in ([], ["a"], ["b", "a"], ["c", "b", "c", "a"]):
+        assert list(look_up_all(table, keys)) == [table[k] for k in keys]
+    for keys in (["x"], ["a", "x"]):
+        with pytest.raises(KeyError):
+            look_up_all(table, keys)
+
+
+def test_content_terms_of_a_whole_text_split_at_line_breaks_equal_those_line_by_line():
+    # ContentFilter.of_text (the pipeline's one pass over a report) against of_words
+    # line by line: empty lines, lines of punctuation or numbers only, extra words,
+    # line breaks first and last. None until every token has been seen.
+    from analysis.segment import ContentFilter
+
+    seg = _protected_segmenter()
+    keep = ContentFilter(load_stopwords())
+    lines = ["", "大力推进潍坊高新区科技创新，", "。。。", "2023年 56%", "", "培育瞪羚企业和独角兽企业的"]
+    text = "\n".join(lines)
+    words = seg.cut(text)
+    assert keep.of_text(words, seg) is None  # nothing seen yet
+    expected = [keep.of_words(seg.cut(line), line, seg) for line in lines]
+    terms = keep.of_text(words, seg)
+    assert split_lines(terms, text.count("\n"), LINE_BREAK) == expected
+    assert terms.count(LINE_BREAK) == len(lines) - 1 and any(expected)
+    assert keep.of_text(words, build_segmenter(engine="jieba")) is None  # tags in context: no memo

@@ -10,7 +10,15 @@ import pytest
 
 from analysis.normalize import normalize_width
 from analysis.segment import build_segmenter, content_terms, load_stopwords
-from analysis.themes import DEFAULT_MIN_SCORE, Theme, load_themes, paragraph_themes, theme_index, unsegmentable_terms
+from analysis.themes import (
+    DEFAULT_MIN_SCORE,
+    Theme,
+    load_themes,
+    paragraph_themes,
+    score_cues,
+    theme_index,
+    unsegmentable_terms,
+)
 
 THEMES = load_themes()
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
@@ -140,3 +148,22 @@ def test_indexed_scoring_matches_the_plain_one_with_weights_shared_terms_and_rep
     tokens = ["人才", "创新", "研发", "人才", "项目", "干部", "创新", "人才", "平台"]
     for min_score in (0.0, 0.3, 1.0):
         assert paragraph_themes(tokens, themes, min_score=min_score) == paragraph_themes_plain(tokens, themes, min_score=min_score)
+
+
+def test_scoring_the_cues_alone_matches_the_plain_one_with_ties():
+    # score_cues (what the pipeline calls, with the cue terms picked out of the whole
+    # report) against the plain scoring: evidence with equal counts by code point, not
+    # by first occurrence; themes with equal scores in file order; cues of no theme
+    # listed among the others.
+    themes = [Theme("丙", frozenset({"研发", "创新"})),
+              Theme("甲", frozenset({"创新", "研发"})),
+              Theme("乙", frozenset({"人才", "干部", "研发"}), weights={"人才": 0.1, "干部": 0.2})]
+    index = theme_index(themes)
+    tokens = ["研发", "项目", "创新", "干部", "人才", "人才", "干部", "平台", "研发", "创新"]
+    cues = [t for t in tokens if t in index]
+    for min_score in (0.0, 0.3, 1.0, 2.0):
+        plain = paragraph_themes_plain(tokens, themes, min_score=min_score)
+        assert score_cues(cues, len(tokens), index, min_score=min_score) == plain
+        assert paragraph_themes(tokens, index, min_score=min_score) == plain
+    assert [name for name, _, _ in paragraph_themes_plain(tokens, themes, min_score=0.0)] == ["丙", "甲", "乙"]
+    assert score_cues([], 5, index) == [] and paragraph_themes([], index) == []
