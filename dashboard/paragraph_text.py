@@ -5,7 +5,7 @@ The build writes `paragraphs` with row groups of whole reports (`analysis.store.
 REPORT_GROUPED`), so the rows of one report are a contiguous range of one part, inside
 one row group or a few neighbouring ones. `ParagraphText` records that range per
 report position (`rix`) and reads the row groups holding the ranges asked for, through
-pyarrow: a district's 150 reports spread over every part come back in ~30 ms, where a
+pyarrow: a district's 145 reports spread over 92 parts come back in ~0.08 s, where a
 scan of the parts' text takes ~0.5 s. Uploaded reports' paragraphs are held in memory
 (`extra`) and served from there.
 """
