@@ -302,8 +302,8 @@ class PartWriter:
 # evidence, the reader): their row groups hold whole reports and about this much text,
 # so such a read decodes the groups of those reports only, not the whole part.
 REPORT_GROUPED = {"paragraphs"}
-RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 REPORT_GROUP_BYTES = 256 << 10
+RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 
 
 def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False) -> None:
@@ -326,14 +326,20 @@ def report_groups(report_ids: pa.ChunkedArray, text: pa.ChunkedArray, group_byte
     of text each (a report larger than that is a group of its own)."""
     ids = report_ids.to_numpy(zero_copy_only=False)
     size = np.cumsum(pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    ends = np.flatnonzero(ids[1:] != ids[:-1]) + 1  # first row of each report but the first
     groups, start, base = [], 0, 0
-    for end in ends.tolist():
+    for end in run_starts(ids)[1:].tolist():
         if size[end - 1] - base >= group_bytes:
             groups.append((start, end))
             start, base = end, int(size[end - 1])
     groups.append((start, len(ids)))
     return groups
+
+
+def run_starts(ids: np.ndarray) -> np.ndarray:
+    """The first row of each run of equal values in `ids` (0 first; none when empty)."""
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    return np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1]).astype(np.int64)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

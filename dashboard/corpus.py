@@ -45,10 +45,10 @@ THEME_COLUMNS = ["report_id", "paragraph_no", "theme", "score"]
 SPEAKER_COLUMNS = ["report_id", "paragraph_no", "speaker"]
 TERM_COLUMNS = ["report_id", "speaker", "term", "count"]
 PARAGRAPH_COLUMNS = ["report_id", "paragraph_no", "speaker", "text"]
-# text the views read on demand: view name -> (stored table, columns)
+# text the views read on demand: view name -> (stored table, columns). A report's whole
+# text is its paragraphs joined (pipeline.Report.text): `reports.text` is not read.
 TEXT_VIEWS = {
-    "paragraphs": ("paragraphs", ["report_id", "paragraph_no", "speaker", "text"]),
-    "report_text": ("reports", ["report_id", "text"]),
+    "paragraphs": ("paragraphs", PARAGRAPH_COLUMNS),
 }
 _LOADER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duibiao-load")
 
@@ -444,7 +444,7 @@ class Corpus:
     # -- lazily loaded parts --
 
     def start_loading(self) -> None:
-        """Read term counts and targets in the background from now on."""
+        """Read term counts, the paragraph index, targets and speakers' counts in the background from now on."""
         for job in self._deferred:
             job.start()
 
@@ -499,8 +499,8 @@ class Corpus:
         """Run `query` over the text views on a private cursor.
 
         `{ids}` in the query is the selection (`report_id IN (...)`, or TRUE when `mask`
-        is None); `{paragraphs}` and `{report_text}` are those views, read from only the
-        part files holding the selected reports when there is a selection. `register`:
+        is None); `{paragraphs}` is that view, read from only the part files holding the
+        selected reports when there is a selection. `register`:
         Arrow tables the query uses by name."""
         cur = self.text_db.cursor()
         try:

@@ -27,6 +27,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 
 from analysis.sentences import sentence_spans
@@ -310,11 +312,9 @@ def term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
     return _term_hits(c, c.key, term)
 
 
-def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple["pa.Table", KwicTotals]:
+def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple[pa.Table, KwicTotals]:
     """The first `limit` paragraphs of the reports at `rix` (in that order) that hold `term`,
     and the totals over all of them."""
-    import pyarrow.compute as pc
-
     paras = c.paragraph_rows(rix)
     mentions = pc.count_substring(paras["text"], term)
     hit = pc.greater(mentions, 0)
@@ -669,14 +669,14 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     one = _c.reports["report_id"].to_numpy() == report_id  # read from the part file holding it
     paras = _c.paragraph_rows(np.flatnonzero(one), ["paragraph_no", "speaker", "text"]).to_pandas()
-    text = _c.sql("SELECT text FROM {report_text} WHERE report_id = ?", one, [report_id])
     th = _c.themes[_c.themes["report_id"] == report_id]
     th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)
     tg = tg[tg["report_id"] == report_id].reset_index(drop=True)
     bm = _c.benchmarks[_c.benchmarks["report_id"] == report_id][["benchmark", "n_mentions", "themes"]].reset_index(drop=True)
     return {"paragraphs": paras, "keywords": _report_keywords(_c, report_id), "themes": th.reset_index(drop=True),
-            "targets": tg, "benchmarks": bm, "text": str(text["text"].iloc[0]) if len(text) else ""}
+            # the stored report text is its paragraphs joined by line breaks (pipeline.Report.text)
+            "targets": tg, "benchmarks": bm, "text": "\n".join(paras["text"])}
 
 
 def _report_keywords(c: Corpus, report_id: str) -> pd.DataFrame:

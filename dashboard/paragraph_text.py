@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analysis.store import run_starts
 from dashboard.term_index import report_positions
 
 UPLOAD = -1  # the part number of an uploaded report
@@ -75,7 +76,8 @@ class ParagraphText:
         rix = rix[self.part[rix] >= 0]
         total = 0
         for k in np.unique(self.part[rix]).tolist():
-            total += int(np.diff(self.group_starts[k])[self._groups(k, rix[self.part[rix] == k])].sum())
+            groups = _spanned(*self._group_span(k, rix[self.part[rix] == k]))
+            total += int(np.diff(self.group_starts[k])[groups].sum())
         return total
 
     @property
@@ -99,8 +101,8 @@ class ParagraphText:
         if k == UPLOAD:
             return [self.extra.select(columns).slice(a, b - a) for a, b in zip(self.start[rix], self.stop[rix])]
         bounds = self.group_starts[k]
-        first = np.searchsorted(bounds, self.start[rix], side="right") - 1
-        wanted = self._groups(k, rix)
+        first, last = self._group_span(k, rix)
+        wanted = _spanned(first, last)
         table = pq.ParquetFile(self.files[k], metadata=self.metadata[k]).read_row_groups(wanted.tolist(), columns=columns, use_threads=False)
         # row r of the part is row offset[r's group] + (r - bounds[group]) of `table`
         offset = np.zeros(len(bounds), np.int64)
@@ -111,27 +113,29 @@ class ParagraphText:
             out.append(table.slice(int(at), int(b - a)))
         return out
 
-    def _groups(self, k: int, rix: np.ndarray) -> np.ndarray:
-        """The row groups of part k holding the rows of the reports at `rix`."""
+    def _group_span(self, k: int, rix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first and last row group of part k holding each report at `rix`'s rows."""
         bounds = self.group_starts[k]
-        first = np.searchsorted(bounds, self.start[rix], side="right") - 1
-        last = np.searchsorted(bounds, self.stop[rix] - 1, side="right") - 1
-        return np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first.tolist(), last.tolist())]))
+        return (np.searchsorted(bounds, self.start[rix], side="right") - 1,
+                np.searchsorted(bounds, self.stop[rix] - 1, side="right") - 1)
 
     def _empty(self, columns: list[str]) -> pa.Table:
         schema = self.metadata[0].schema.to_arrow_schema() if self.metadata else self.extra.schema
         return schema.empty_table().select(columns)
 
 
+def _spanned(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Every row group from first[i] to last[i] for some i, ascending."""
+    return np.unique(np.concatenate([np.arange(a, b + 1) for a, b in zip(first.tolist(), last.tolist())]))
+
+
 def _runs(report_ids: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray] | None:
     """(report id, first row, row after the last) of each run of equal ids, or None when
     an id has two runs."""
     ids = report_ids.to_numpy(zero_copy_only=False) if len(report_ids) else np.array([], dtype=object)
-    if not len(ids):
-        return pa.array([], pa.string()), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    first = np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1])
-    last = np.concatenate([first[1:], [len(ids)]])
+    first = run_starts(ids)
+    last = np.append(first[1:], len(ids))[: len(first)]  # each run ends where the next starts
     heads = ids[first]
     if len(set(heads.tolist())) != len(heads):
         return None
-    return pa.array(heads, pa.string()), first.astype(np.int64), last.astype(np.int64)
+    return pa.array(heads, pa.string()), first, last.astype(np.int64)

@@ -161,6 +161,15 @@ def test_report_groups_cut_only_between_reports():
     assert report_groups(ids, text, 1) == [(0, 2), (2, 3), (3, 6)]  # never inside a report
 
 
+def test_run_starts():
+    import numpy as np
+
+    from analysis.store import run_starts
+
+    assert run_starts(np.array(["a", "a", "b", "a"], dtype=object)).tolist() == [0, 2, 3]
+    assert run_starts(np.array([7])).tolist() == [0] and run_starts(np.array([])).tolist() == []
+
+
 def test_paragraph_row_groups_hold_whole_reports(tmp_path, monkeypatch):
     import analysis.store as store_mod
 
