@@ -303,7 +303,7 @@ def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, ch
     chunks = chunk_tasks(tasks, workers)
     bar = tqdm(total=len(tasks), unit="file", desc="analysing", disable=None if progress is None else not progress, file=sys.stderr)
     try:
-        with make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks)) as eng:
+        with make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks), spool=writer.build) as eng:
             result.engine = eng.name
             if eng.ships_bytes:
                 chunks = ([Task(t.path, t.source_file, t.content_hash, t.size, _read_or_none(t.path)) for t in c] for c in chunks)

@@ -23,6 +23,7 @@ import gc
 import os
 import signal
 import sys
+import tempfile
 from collections import deque
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
@@ -171,16 +172,48 @@ def _init_worker(res: Resources) -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-def _worker_chunk(chunk: list[Task]) -> ChunkResult:
-    return analyse_chunk(chunk, _WORKER_RES)
+def _worker_chunk(chunk: list[Task], spool: Path | None = None) -> ChunkResult:
+    result = analyse_chunk(chunk, _WORKER_RES)
+    if spool is not None:
+        result = spool_out(result, spool)
+    return result
+
+
+def spool_out(result: ChunkResult, spool: Path) -> ChunkResult:
+    """`result` with its tables written to one Arrow IPC file in `spool` (its `tables`
+    then name the file). Pickling the tables through the pool's pipe copied every
+    buffer three times and cost ~8 % of the build's CPU; the driver maps the file."""
+    fd, name = tempfile.mkstemp(suffix=".arrows", dir=spool)
+    index = []
+    with os.fdopen(fd, "wb") as f:
+        for table_name, table in result.tables.items():
+            start = f.tell()
+            with pa.ipc.new_stream(f, table.schema) as writer:
+                writer.write_table(table)
+            index.append((table_name, start, f.tell() - start))
+    return ChunkResult({"@spool": (name, index)}, result.files)
+
+
+def spool_in(result: ChunkResult) -> ChunkResult:
+    """The tables of a spooled `result`, read from its file without a copy (the file is
+    removed at once; its mapping lives as long as the tables do)."""
+    spooled = result.tables.get("@spool")
+    if spooled is None:
+        return result
+    name, index = spooled
+    with pa.memory_map(name) as source:
+        buffer = source.read_buffer()
+    os.unlink(name)
+    tables = {t: pa.ipc.open_stream(buffer.slice(start, size)).read_all() for t, start, size in index}
+    return ChunkResult(tables, result.files)
 
 
 class LocalEngine:
     name = "local"
     ships_bytes = False
 
-    def __init__(self, res: Resources, workers: int):
-        self.res, self.workers = res, workers
+    def __init__(self, res: Resources, workers: int, spool: Path | None = None):
+        self.res, self.workers, self.spool = res, workers, spool
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self):
@@ -192,7 +225,9 @@ class LocalEngine:
         return False
 
     def run(self, chunks: Iterable[list[Task]]) -> Iterator[ChunkResult]:
-        yield from ordered_window(lambda c: self._pool.submit(_worker_chunk, c), chunks, self.workers * 3)
+        submit = lambda c: self._pool.submit(_worker_chunk, c, self.spool)  # noqa: E731
+        for result in ordered_window(submit, chunks, self.workers * 3):
+            yield spool_in(result)
 
 
 class DaskEngine:
@@ -249,7 +284,8 @@ def default_workers(workers: int | None) -> int:
     return workers or min(os.cpu_count() or 1, 8)
 
 
-def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, scheduler=None, n_bytes: int | None = None):
+def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, scheduler=None, n_bytes: int | None = None,
+                spool: Path | None = None):
     """The engine for `kind` ("local" or "dask"); local work that fits one worker runs in process."""
     if kind == "dask":
         return DaskEngine(res, workers, scheduler)
@@ -257,4 +293,4 @@ def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, schedule
         raise ValueError(f"unknown engine {kind!r}; use one of {ENGINES}")
     if workers <= 1 or n_chunks <= 1 or (n_bytes is not None and n_bytes < IN_PROCESS_BYTES):
         return InProcessEngine(res)
-    return LocalEngine(res, min(workers, n_chunks))
+    return LocalEngine(res, min(workers, n_chunks), spool)
