@@ -268,7 +268,7 @@ def _report_terms(norm: str, draft: ReportDraft, names: set[str], starts: set[st
     if norm.count("\n") == n - 1:
         words = seg.cut(norm)
         if not starts or starts.isdisjoint(words):
-            terms = keep.of_text(words, seg)
+            terms = keep.of_text(words, seg, norm)
             if terms is not None:
                 return terms, False
         pieces = norm.split("\n")

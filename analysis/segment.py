@@ -195,10 +195,12 @@ class ContentFilter:
             memo[pair[0]] = pair if self._keeps(pair) else False
         return list(filter(None, look_up_all(memo, words)))
 
-    def of_text(self, words: list[str], segmenter: "Segmenter") -> list[tuple[str, str]] | None:
+    def of_text(self, words: list[str], segmenter: "Segmenter", text: str | None = None) -> list[tuple[str, str]] | None:
         """The content terms of a text whose tokens are `words` (== segmenter.cut(text)),
-        each line break kept as `LINE_BREAK`, in one pass over the tokens; None unless
-        every token has been seen (then of_words, line by line, learns them).
+        each line break kept as `LINE_BREAK`, in one pass over the tokens. Tokens not
+        seen before are learnt from `text` first (nearly every report has some: a number,
+        a name); without `text`, None unless every token has been seen. None as well for
+        a segmenter that tags in context.
 
         `split_lines(self.of_text(words, seg), text.count("\\n"), LINE_BREAK)` is
         `[self.of_words(w, line, seg) for ...]` for the lines of the text, without going
@@ -211,7 +213,12 @@ class ContentFilter:
         try:
             return list(filter(None, look_up_all(memo, words)))
         except KeyError:
-            return None
+            if text is None:
+                return None
+        keeps = self._keeps
+        for pair in segmenter.pairs_of(set(words).difference(memo), text):
+            memo[pair[0]] = pair if keeps(pair) else False
+        return list(filter(None, look_up_all(memo, words)))
 
     def _verdicts(self, segmenter: "Segmenter") -> dict[str, tuple[str, str] | bool]:
         owner, memo = self._word_memo
@@ -355,12 +362,18 @@ class Segmenter:
                 lines.append([])
             else:
                 lines[-1].append(pair)
+        in_context = []
         for word, alone in zip(unseen, lines):
             if len(alone) == 1 and alone[0][0] == word:
                 memo[word] = alone[0]
             else:
-                memo.update((w, (w, t)) for w, t in self._tag_text(text))
-                return
+                in_context.append(word)
+        if in_context:
+            # Tagged in their lines (a token never spans a line break, see split_lines):
+            # a report is not tagged whole for one word found by the HMM in one paragraph.
+            for line in text.split("\n") if "\n" in text else (text,):
+                if any(w in line for w in in_context):
+                    memo.update((w, (w, t)) for w, t in self._tag_text(line))
 
     def _backend(self):
         # Held on the instance: looking it up in the cache would hash every

@@ -329,3 +329,41 @@ def test_content_terms_of_a_whole_text_split_at_line_breaks_equal_those_line_by_
     assert split_lines(terms, text.count("\n"), LINE_BREAK) == expected
     assert terms.count(LINE_BREAK) == len(lines) - 1 and any(expected)
     assert keep.of_text(words, build_segmenter(engine="jieba")) is None  # tags in context: no memo
+
+
+def test_content_terms_of_a_whole_text_learn_unseen_tokens_from_the_text(seed_paragraphs):
+    # Nearly every report holds a token not seen before (a number, a name): of_text
+    # given the text learns them there, and equals content_terms of each line's tags
+    # from a cold memo, on the seeds and on words the HMM finds only in context.
+    from analysis.segment import ContentFilter
+
+    stop = load_stopwords()
+    seg, reference = _protected_segmenter(), _protected_segmenter()
+    keep = ContentFilter(stop)
+    texts = ["\n".join(seed_paragraphs[k : k + 7]) for k in range(0, len(seed_paragraphs), 7)]
+    texts += ["我区推进双招双引，\n潍柴动力和瞪羚企业\n\n2023年增长56%，备案号20231127"]
+    for text in texts:
+        lines = text.split("\n")
+        terms = keep.of_text(seg.cut(text), seg, text)
+        expected = [content_terms(reference._tag_text(line), stop) for line in lines]
+        assert split_lines(terms, len(lines) - 1, LINE_BREAK) == expected
+    assert keep.of_text(seg.cut("新词汇甲乙丙"), build_segmenter(engine="jieba"), "新词汇甲乙丙") is None
+
+
+def test_tokens_cut_otherwise_alone_are_tagged_in_their_own_line_only(monkeypatch):
+    # 之行 alone is cut 之 / 行: its tag is learnt by tagging the line holding it, not
+    # the whole report, and is the tag it has there.
+    from analysis.segment import Segmenter
+
+    seg, reference = _protected_segmenter(), _protected_segmenter()
+    lines = ["今天天气很好", "此次考察之行的最后一站", "明天继续开会"]
+    text = "\n".join(lines)
+    words = seg.cut(text)
+    assert "之行" in words and [w for w, _ in seg._backend().tag("之行")] == ["之", "行"]
+    tagged: list[str] = []
+    real = Segmenter._tag_text
+    monkeypatch.setattr(Segmenter, "_tag_text", lambda self, t: tagged.append(t) or real(self, t))
+    pairs = seg.pairs_of([w for w in words if w != "\n"], text)
+    assert tagged == [lines[1]]
+    monkeypatch.undo()
+    assert pairs == [p for line in lines for p in reference._tag_text(line)]
