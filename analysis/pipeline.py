@@ -374,7 +374,6 @@ def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         "date": [r.meta.date for r in rs],
         "source": [r.draft.source for r in rs],
         "reporters": [r.draft.reporters for r in rs],
-        "text": [r.text for r in rs],
         "n_chars": [len(r.text) for r in rs],
     }
 

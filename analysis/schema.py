@@ -19,7 +19,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 STR = pa.string()
 INT = pa.int64()
@@ -80,7 +80,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "reports",
-            "One row per report (article, speech, signed contribution) found in a file.",
+            "One row per report (article, speech, signed contribution) found in a file. Its text is "
+            "in `paragraphs` (stored once: the text of every report, joined, would double the store).",
             "file",
             "analysis.pipeline:report_columns",
             _cols(
@@ -96,8 +97,7 @@ TABLES: dict[str, Table] = {
                 ("date", STR, "ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when partial), empty if unknown"),
                 ("source", STR, "publishing body or outlet named in the text, e.g. 科技部"),
                 ("reporters", STRS, "journalists credited (本报记者 ..., trailing (宋伟)); never speakers"),
-                ("text", STR, "cleaned report text, paragraphs separated by newlines"),
-                ("n_chars", INT, "length of text in characters"),
+                ("n_chars", INT, "length of the report's text in characters: its paragraphs (paragraphs.text) joined by newlines"),
             ),
         ),
         Table(
@@ -109,7 +109,7 @@ TABLES: dict[str, Table] = {
                 ("report_id", STR, "report the paragraph belongs to"),
                 ("paragraph_no", INT, "position in the report, from 1"),
                 ("speaker", STR, "speaker quoted in this paragraph (毕志伟指出...), else the report's speaker"),
-                ("start", INT, "offset of the paragraph in reports.text"),
+                ("start", INT, "offset of the paragraph in the report's text (its paragraphs joined by newlines)"),
                 ("text", STR, "paragraph text as shown to the reader"),
             ),
         ),

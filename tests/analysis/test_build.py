@@ -47,12 +47,17 @@ def test_seed_reports_table_holds_the_expected_speakers_and_districts(seed_store
 
 
 def test_paragraph_offsets_slice_the_report_text(seed_store):
+    # A report's text is stored once, as its paragraphs: joined by newlines they give
+    # n_chars characters, and each paragraph starts at its offset in that text.
     out, _ = seed_store
     reports = pq.read_table(out / "reports.parquet").to_pandas().set_index("report_id")
-    paras = pq.read_table(out / "paragraphs.parquet").to_pandas()
-    for row in paras.itertuples():
-        text = reports.loc[row.report_id, "text"]
-        assert text[row.start : row.start + len(row.text)] == row.text
+    assert "text" not in reports.columns
+    paras = pq.read_table(out / "paragraphs.parquet").to_pandas().sort_values(["report_id", "paragraph_no"])
+    for rid, group in paras.groupby("report_id"):
+        text = "\n".join(group["text"])
+        assert len(text) == reports.loc[rid, "n_chars"] > 0
+        for row in group.itertuples():
+            assert text[row.start : row.start + len(row.text)] == row.text
 
 
 def test_meeting_report_words_are_counted_per_quoted_speaker(seed_store):

@@ -144,9 +144,10 @@ def test_targets_follow_the_filter(corpus, stored):
 def test_one_report_is_read_back_from_the_store(corpus, stored):
     rid = stored["reports"]["report_id"].iloc[1]
     parts = data.report_parts(corpus, rid)
-    assert parts["text"] == stored["reports"].set_index("report_id").loc[rid, "text"]
     paras = stored["paragraphs"][stored["paragraphs"]["report_id"] == rid]
     assert parts["paragraphs"]["text"].tolist() == paras.sort_values("paragraph_no")["text"].tolist()
+    assert parts["text"] == "\n".join(paras.sort_values("paragraph_no")["text"])
+    assert len(parts["text"]) == stored["reports"].set_index("report_id").loc[rid, "n_chars"]
     th = stored["themes"][stored["themes"]["report_id"] == rid]
     want = {(int(p), t): list(e) for p, t, e in zip(th["paragraph_no"], th["theme"], th["evidence"])}
     assert {(int(p), t): e for p, t, e in zip(parts["themes"]["paragraph_no"], parts["themes"]["theme"],
@@ -233,7 +234,7 @@ def test_text_is_read_from_the_parts_holding_the_selected_reports(tmp_path, monk
         parts = data.report_parts(c, rid)
         want = paragraphs[paragraphs["report_id"] == rid].sort_values("paragraph_no")["text"].tolist()
         assert parts["paragraphs"]["text"].tolist() == want
-        assert parts["text"] == stored["reports"].set_index("report_id").loc[rid, "text"]
+        assert parts["text"] == "\n".join(want)
     district = c.options.districts[0]
     hits, totals = data.kwic(c, Filter(district=district), "发展")
     ids = set(_ids(c, Filter(district=district)))
