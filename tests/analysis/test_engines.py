@@ -45,6 +45,27 @@ def test_local_worker_processes_give_the_same_tables_as_in_process(in_process_st
     result = build([SEEDS], tmp_path / "store", workers=2)
     assert result.engine == "local" and (result.n_files, result.n_reports) == (5, 11)
     assert_same_tables(in_process_store, tmp_path / "store")
+    # The workers' hand-over files are gone with the build.
+    assert not list((tmp_path / "store").resolve().glob("**/*.arrows"))
+
+
+def test_a_spooled_chunk_reads_back_as_the_same_tables(tmp_path):
+    from analysis.engines import ChunkResult, spool_in, spool_out
+    from analysis.pipeline import table_schema
+
+    tables = {
+        "_tf": pa.table({"report_id": ["a", "a", "b"], "term": ["创新", "发展", "创新"], "count": [2, 1, 5]},
+                        schema=table_schema("_tf")),
+        "benchmarks": table_schema("benchmarks").empty_table(),
+    }
+    files = [("x.txt", "ok", "", 2)]
+    spooled = spool_out(ChunkResult(tables, files), tmp_path)
+    assert list(spooled.tables) == ["@spool"] and len(list(tmp_path.iterdir())) == 1
+    back = spool_in(spooled)
+    assert back.files == files and list(back.tables) == list(tables)
+    assert all(back.tables[name].equals(tables[name]) for name in tables)
+    assert not list(tmp_path.iterdir())  # removed once mapped
+    assert spool_in(back) is back  # a result that was never spooled passes through
 
 
 def test_dask_engine_on_a_local_cluster_gives_the_same_tables(in_process_store, tmp_path):
