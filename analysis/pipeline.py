@@ -195,7 +195,21 @@ def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, conten
 
 
 def to_tables(columns: dict[str, dict[str, list]]) -> dict[str, pa.Table]:
-    return {name: pa.table(cols, schema=table_schema(name)) for name, cols in columns.items()}
+    tables = {}
+    for name, cols in columns.items():
+        source = _PROJECTIONS.get(name)
+        if source in tables and all(cols[k] == columns[source][k] for k in cols):
+            tables[name] = tables[source].select(list(cols))  # no second conversion
+        else:
+            tables[name] = pa.table(cols, schema=table_schema(name))
+    return tables
+
+
+# A table whose columns are often those of another, value for value: `_tf` is
+# term_counts without speaker and POS whenever every report has one speaker and one tag
+# per term (_term_totals), which is most chunks. The lists then hold the same objects,
+# so comparing them is a pointer compare per row, far cheaper than converting them.
+_PROJECTIONS = {"_tf": "term_counts"}
 
 
 def extend_columns(into: dict[str, dict[str, list]], columns: dict[str, dict[str, list]]) -> None:

@@ -60,6 +60,26 @@ def test_hidden_tf_table_is_the_plain_count_of_terms_for_either_engine():
             assert all(r.one_tag_per_term == (engine == "rjieba") for r in ctx.reports) or engine == "rjieba"
 
 
+def test_tf_table_converted_or_projected_from_term_counts_is_the_same():
+    # to_tables takes _tf from the term_counts table when their columns hold the same
+    # values (a chunk of one-speaker reports), and converts it otherwise: same table
+    # either way. The seeds have both kinds (a meeting report quotes several speakers).
+    import pyarrow as pa
+
+    from analysis.pipeline import analyse_file_columns, extend_columns, table_schema, to_tables
+
+    res = Resources()
+    projected = 0
+    for path in sorted(SEEDS.glob("*.txt")):
+        cols: dict = {}
+        extend_columns(cols, analyse_file_columns(path.read_bytes(), path.name, res))
+        tables = to_tables(cols)
+        direct = pa.table(cols["_tf"], schema=table_schema("_tf"))
+        assert tables["_tf"].equals(direct) and tables["_tf"].schema.equals(direct.schema)
+        projected += cols["_tf"]["term"] == cols["term_counts"]["term"]
+    assert 0 < projected < len(list(SEEDS.glob("*.txt")))
+
+
 def test_report_terms_paragraph_terms_and_themes_equal_the_plain_per_paragraph_ones():
     # The pipeline looks a report's terms up in one pass (line breaks kept as marks),
     # slices them per paragraph, picks the cues of every paragraph out of the whole
