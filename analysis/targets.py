@@ -62,7 +62,7 @@ from typing import NamedTuple
 
 import cn2an
 
-from analysis.scan import Scanner
+from analysis.scan import Scanner, first_chars
 from analysis.sentences import sentence_spans
 from analysis.widths import width_forms
 
@@ -101,11 +101,21 @@ _NUM = rf"(?:{_NUM_AR}|{_NUM_CN})"
 # _NUM_CN): `re` skips to the possible starts of a pattern that opens with a class in C,
 # but tries one that opens with an alternation at every position. Same matches
 # (tests/analysis/test_targets.py).
-_NUM_LEAD = (
-    rf"[\d{_CN_FIRST}]"
-    r"(?:(?<=\d)(?:\d{0,2}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d*(?:\.\d+)?)"
-    rf"|(?<!\d){_CN_REST})"
-)
+_NUM_FIRST = rf"[\d{_CN_FIRST}]"
+_NUM_LEAD_REST = rf"(?:(?<=\d)(?:\d{{0,2}}(?:,\d{{3}})+(?!\d)(?:\.\d+)?|\d*(?:\.\d+)?)|(?<!\d){_CN_REST})"
+_NUM_LEAD = _NUM_FIRST + _NUM_LEAD_REST
+
+
+def _scan_class(chars: str) -> str:
+    """`[\\d{chars}]` written so that `re` scans text for it faster: with \\d in a class
+    it tests each character's Unicode category too, here the decimal digits of the BMP
+    are listed (one table look-up) and those beyond it (𝟎) let in by a range, then told
+    apart by the look-behind. Same matches."""
+    bmp = "".join(re.findall(r"\d", "".join(map(chr, range(0x10000)))))
+    return rf"[{bmp}{chars}\U00010000-\U0010ffff](?<=[\d{chars}])"
+
+
+_NUM_START = _scan_class(_CN_FIRST)  # _NUM_FIRST, scanned for faster
 _MULT = r"万亿|千万|百万|亿|万"
 # Base units, longest first. Look-aheads keep words that start with a unit character out
 # (家庭, 人民, 支持, 项目, 所在, 位于, 种植, 台阶, 个月 ...): precision over recall.
@@ -128,14 +138,62 @@ _BASE = "|".join(
     ]
 )
 _POST_HEDGE = r"以上|以下|左右|以内|上下|之内"
+
+
+def _guarded(alternation: str) -> str:
+    """`alternation` behind a look-ahead for the characters its matches can start with:
+    most numbers are followed by none (2023年, 进一步), and `re` then fails it with one
+    test instead of one per alternative. Same matches."""
+    return rf"(?={first_chars(re.compile(alternation)).pattern})(?:{alternation})"
+
+
+_G_MULT, _G_BASE = _guarded(_MULT), _guarded(_BASE)
+_RANGE = rf"(?P<u1>%|(?:{_G_MULT})?(?:{_G_BASE}))?(?P<sep>-|—{{1,2}}|–|~|至|到)(?P<num2>{_NUM})"
 # One quantity: number, optional range (20-30亿元, 5%—5.5%, 20至30亿元), 余/多 inside,
 # multiplier, unit, trailing hedge. The unit is optional here; _qty_hit() decides.
-_QTY = re.compile(
-    rf"(?P<num>{_NUM_LEAD})"
-    rf"(?:(?P<u1>%|(?:{_MULT})?(?:{_BASE}))?(?P<sep>-|—{{1,2}}|–|~|至|到)(?P<num2>{_NUM}))?"
-    rf"(?P<ap1>余|多)?(?P<mult>{_MULT})?(?P<ap2>余|多)?(?P<base>{_BASE})?"
-    rf"(?P<post>{_POST_HEDGE})?"
+_QTY_TAIL = (
+    rf"(?:{_guarded(_RANGE)})?(?P<ap1>余|多)?(?P<mult>{_G_MULT})?(?P<ap2>余|多)?(?P<base>{_G_BASE})?"
+    rf"(?P<post>{_guarded(_POST_HEDGE)})?"
 )
+_QTY = re.compile(rf"(?P<num>{_NUM_LEAD}){_QTY_TAIL}")
+# _QTY's match at a position, found only where it has a unit (for _unit_matches). Nothing
+# after the number can fail, so _QTY's match is the first choice of each part: the
+# atomic groups `(?>...)` keep it, where backtracking could find a shorter one with a
+# unit (5%至6年: not 5%), and the conditional fails it unless `base` or `mult` took part.
+# The look-ahead fails at once a number followed by nothing a unit can start with
+# (2023年, 进一步). Same groups as _QTY.
+_QTY_UNIT = re.compile(
+    rf"(?P<num>{_NUM_START}(?>{_NUM_LEAD_REST}))"
+    rf"(?={first_chars(re.compile(f'{_RANGE}|余|多|{_MULT}|{_BASE}')).pattern})"
+    rf"(?>{_QTY_TAIL})(?(base)|(?(mult)|(?!)))"
+)
+
+
+def _chars_of(pattern: str) -> frozenset[str]:
+    """The characters a match of `pattern` can hold, but for \\d's (str.isdecimal): its
+    literals and class members outside look-arounds (which hold none). Raises on what it
+    cannot list (a range, \\w, a negated class)."""
+    from re import _constants as C
+    from re import _parser
+
+    out, todo = set(), list(_parser.parse(pattern))
+    while todo:
+        op, av = todo.pop()
+        if op is C.LITERAL:
+            out.add(chr(av))
+        elif op is C.IN:
+            todo += av
+        elif op is C.BRANCH:
+            todo += [item for seq in av[1] for item in seq]
+        elif op in (C.SUBPATTERN, C.MAX_REPEAT, C.MIN_REPEAT):
+            todo += av[-1]
+        elif not (op in (C.ASSERT, C.ASSERT_NOT) or (op is C.CATEGORY and av is C.CATEGORY_DIGIT)):
+            raise ValueError(f"cannot list the characters of {op} {av}")
+    return frozenset(out)
+
+
+_QTY_CHARS = _chars_of(_QTY.pattern)  # what a match of _QTY can run over
+
 # 百分之二十, 百分之三十六点九 (older national reports write percentages this way).
 _PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点點]+|\d+(?:\.\d+)?)(?P<post>以上|以下|左右|以内)?")
 _MULT_VALUE = {"万": 10**4, "亿": 10**8, "万亿": 10**12, "千万": 10**7, "百万": 10**6}
@@ -279,7 +337,7 @@ _ADJACENT_LAST = set("近约逾超\n")  # what the character before a value is w
 
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
 # One character class rather than an alternation: `re` then skips to candidates in C.
-_HAS_NUMBER = re.compile(rf"[\d{_CN_SMALL}廿]")
+_HAS_NUMBER = re.compile(_NUM_START)  # [\d{_CN_SMALL}廿]
 # Every time phrase holds 年, 月, 季 (季度) or 五 (十四五), and every cut word of an
 # indicator is one or holds 目前/当前, 截至/截止 or 把: a stretch of text without these
 # characters has none, found in C instead of trying the patterns at each digit
@@ -342,8 +400,8 @@ def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
         work = width_forms(paragraph)[1]
     # Numbers with units first: most paragraphs with a digit have none, and then neither
     # sentences nor cue words (scans of the whole paragraph) are needed.
-    pct = list(_PCT_CN.finditer(work))
-    qty = [m for m in _QTY.finditer(work) if m["base"] or m["mult"]]  # no unit: never a hit
+    pct = list(_PCT_CN.finditer(work)) if "百分之" in work else []  # `in` finds it faster than `re`
+    qty = _unit_matches(work)  # no unit: never a hit
     if not pct and not qty:
         return []
     masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
@@ -397,6 +455,28 @@ def _masked(para: _Para, pos: int, end: int | None = None) -> bool:
     """True if `pos` (or all of pos..end) lies inside quotes or book-title marks."""
     i = bisect.bisect_right(para.mask_starts, pos) - 1
     return i >= 0 and para.mask_ends[i] > (pos if end is None else end - 1)
+
+
+def _unit_matches(work: str) -> list[re.Match]:
+    """`[m for m in _QTY.finditer(work) if m["base"] or m["mult"]]`, without a Match
+    object for each of the many numbers without a unit (years, 一 of 进一步)."""
+    out: list[re.Match] = []
+    pos, search = 0, _QTY_UNIT.search
+    while (m := search(work, pos)) is not None:
+        # finditer reaches m.start(), where _QTY's match is m, unless a match without
+        # a unit starts in work[pos:m.start()] and runs over it (12.3,456个: 12.3, then
+        # 456个, not 3,456个): one of _QTY's characters only, from a digit or numeral
+        # on. k: where such a run starts (no match holds work[k - 1]: finditer passes k).
+        k = m.start()
+        numeral = False
+        while k > pos and ((ch := work[k - 1]) in _QTY_CHARS or ch.isdecimal()):
+            k -= 1
+            numeral = numeral or ch.isdecimal() or ch in _CN_FIRST
+        if numeral:  # rare (28 paragraphs in 17 MB of reports): the plain rule from k
+            return out + [r for r in _QTY.finditer(work, k) if r["base"] or r["mult"]]
+        out.append(m)
+        pos = m.end()
+    return out
 
 
 def _hits(para: _Para, pct: list[re.Match], qty: list[re.Match]) -> list[_Hit]:
