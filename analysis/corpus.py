@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -174,8 +175,7 @@ class _Vocabulary:
 def scan(tf_parts: list[Path]) -> _Vocabulary:
     """Pass 1 of the full computation: vocabulary, document frequencies, part mappings."""
     dictionaries, counts, keys = [], [], []
-    for k, path in enumerate(tf_parts):
-        t = _read(path, ["term"])
+    for k, t in enumerate(prefetched(lambda path: _read(path, ["term"]), tf_parts)):  # reads overlap the counting
         for j, (terms,) in enumerate(_chunks(t, ["term"])):
             codes = terms.indices.to_numpy(zero_copy_only=False)
             dictionaries.append(terms.dictionary)
@@ -504,7 +504,8 @@ def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: 
         vocab = scan(tf_parts)
         background = jieba_background(vocab.terms) if len(vocab.terms) else np.zeros(0)
         idf = idf_of(vocab.df, background, n_reports, alpha)
-        tables = [score_part(k, p, vocab, idf, top_k) for k, p in enumerate(tf_parts)]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # Parquet and numpy work without the GIL
+            tables = list(pool.map(lambda k: score_part(k, tf_parts[k], vocab, idf, top_k), range(len(tf_parts))))
         tables += [read_part(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
         df_table = pa.table({"term": vocab.terms, "df": vocab.df, "background": background}, schema=DF_SCHEMA)
         info = {"incremental": False}
