@@ -168,8 +168,17 @@ def _init_worker(res: Resources) -> None:
     _die_with_parent()
     _WORKER_RES = res.load()
     _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
+    load_sparse_kernels()
     gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again
     gc.set_threshold(*GC_THRESHOLD)
+
+
+def load_sparse_kernels() -> None:
+    """Import scipy's sparse kernels, which TextRank then uses (keywords._spreader)."""
+    try:
+        import scipy.sparse._sparsetools  # noqa: F401
+    except ImportError:  # the bincount path gives the same floats
+        pass
 
 
 def _worker_chunk(chunk: list[Task], spool: Path | None = None) -> ChunkResult:

@@ -6,6 +6,7 @@ report is segmented once for counts, keywords and themes alike.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -140,7 +141,12 @@ def _spreader(lo: np.ndarray, hi: np.ndarray, to_lo: np.ndarray, to_hi: np.ndarr
     are scipy's private ones: without them (or scipy), numpy's bincount adds the same
     terms in the same order (tests/analysis/test_textrank_sparse.py).
     """
-    if sparse is not False:
+    if sparse is None:
+        # Importing scipy.sparse costs ~0.12 s: worth it in a build's workers, which
+        # load it at start (engines._init_worker), not for the few reports of a small
+        # build or an upload. Same floats either way.
+        sparse = "scipy.sparse._sparsetools" in sys.modules
+    if sparse:
         try:
             from scipy.sparse._sparsetools import csc_matvec, csr_matvec
         except ImportError:
