@@ -34,7 +34,7 @@ from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_fil
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
 from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot,
-                            read_part, table_files)
+                            map_parts, read_part, table_files)
 
 DEFAULT_STORE = Path("store")
 TFIDF_TOP_K = 20
@@ -347,7 +347,8 @@ def _groups(previous: Snapshot) -> list[tuple[dict[str, Path], pa.Table]]:
     n = len(parts["files"])
     if any(len(p) != n for p in parts.values()):
         return []
-    return [({name: parts[name][k] for name in STORED}, read_part(parts["files"][k], _FILE_COLUMNS)) for k in range(n)]
+    files = map_parts(lambda path: read_part(path, _FILE_COLUMNS), parts["files"])  # ~100 small reads, on threads
+    return [({name: parts[name][k] for name in STORED}, files[k]) for k in range(n)]
 
 
 def _reusable(groups: list[tuple[dict[str, Path], pa.Table]]) -> set[str]:
