@@ -55,10 +55,10 @@ from __future__ import annotations
 
 import bisect
 import re
+import string
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import NamedTuple
 
 import cn2an
 
@@ -193,6 +193,10 @@ def _chars_of(pattern: str) -> frozenset[str]:
 
 
 _QTY_CHARS = _chars_of(_QTY.pattern)  # what a match of _QTY can run over
+# The groups of _QTY and _QTY_UNIT in order: _qty_hit takes them with one m.groups()
+# call instead of a look-up per name.
+_QTY_GROUPS = ("num", "u1", "sep", "num2", "ap1", "mult", "ap2", "base", "post")
+assert tuple(_QTY.groupindex) == tuple(_QTY_UNIT.groupindex) == _QTY_GROUPS
 
 # 百分之二十, 百分之三十六点九 (older national reports write percentages this way).
 _PCT_CN = re.compile(r"百分之(?P<num>[零〇一二两三四五六七八九十百点點]+|\d+(?:\.\d+)?)(?P<post>以上|以下|左右|以内)?")
@@ -206,6 +210,9 @@ _MASKED = re.compile(r"“[^”\n]{0,40}”|《[^》\n]{0,60}》|\"[^\"\n]{0,40}
 # A number glued to these is a code, version, rank or per-unit rate, not a count.
 # 这/那 point back at a figure already given (这八十亿元中).
 _BAD_BEFORE = re.compile(r"[A-Za-z0-9._/:#\-+]$|第$|前$|每$|这$|那$")
+# What the character before a number is when _BAD_BEFORE finds one (`$` also matches
+# before a final line break): most numbers follow none, told by a set look-up.
+_BAD_BEFORE_LAST = frozenset(string.ascii_letters + string.digits + "._/:#-+第前每这那\n")
 # Before a Chinese numeral these make it vague or a name: 数十个, 几百家, 星期三, 初三.
 _BAD_BEFORE_CN = re.compile(r"[数几周初好再届点點]")
 # 三四个, 一两个, 七八家: an approximate range, not a count.
@@ -298,6 +305,9 @@ _LEAD = re.compile(
     r"|在(?![建线岗校职途读册库营编押役场地外])|推动|促进|形成|实现(?![率值额量])|达到|完成(?![率值额量数])|全力|着力|尽快|努力|进一步"
     r"|继续|持续|不断|先后|已经|已|同比|比上年|较上年|比去年|分别|共(?![享同建产青用性识]))+"
 )
+# The characters a match of _LEAD can start with: three clauses in four start with none,
+# told by a set look-up instead of a match call.
+_LEAD_FIRST = frozenset(c for c in _chars_of(_LEAD.pattern) if first_chars(_LEAD).match(c))
 # Trailing level verbs and hedges (达到, 控制在, 提高到): the value is the level, the verb
 # is not the indicator. Change verbs (增长, 下降) are kept.
 _TRAIL = re.compile(
@@ -345,17 +355,43 @@ _HAS_NUMBER = re.compile(_NUM_START)  # [\d{_CN_SMALL}廿]
 _DEADLINE_CHARS = re.compile("[年月季五]")
 _CUT_CHARS = re.compile("[年月季五目当截把]")
 
+
+def _narrowed(scanner: Scanner, condition: str) -> Scanner:
+    """`scanner` trying its pattern at fewer places: `condition`, a look-around that holds
+    wherever a match starts, is tested in C right after a candidate's first character
+    (Scanner's candidates are `[first](?:second ...)`). Same matches: it only turns down
+    candidates where the pattern fails (tests/analysis/test_targets_quantity_fast.py)."""
+    first, sep, rest = scanner.candidates.pattern.partition("](?:")
+    assert first.startswith("[") and sep, scanner.candidates.pattern
+    scanner.candidates = re.compile(f"{first}]{condition}(?:{rest}")
+    return scanner
+
+
+def _near(chars: str) -> str:
+    """The condition "one of `chars` is the candidate's first character or one of the next
+    six" (no line break before it): every time phrase holds one there, as `到2025年`,
+    `截至2025年` (6 characters before 年) and `今后十二个月` (5) do."""
+    return rf"(?:(?<=[{chars}])|(?=[^\n{chars}]{{0,5}}[{chars}]))"
+
+
 # The long alternations are scanned from the characters their matches can start with
-# (analysis/scan.py): same matches as finditer/search, several times faster.
-_CUES_SCAN = Scanner(_CUES)
-_DEADLINE_SCAN = Scanner(_DEADLINE)
-_CUT_SCAN = Scanner(_CUT)
+# (analysis/scan.py): same matches as finditer/search, several times faster. The digits
+# and numerals of a sentence are candidates of the cue and time-phrase patterns, and
+# most start none: each costs a `match` call from Python, so they are turned down in C
+# where they cannot (a digit starts a cue only as in 1-11月份; a time phrase holds one of
+# _DEADLINE_CHARS or _CUT_CHARS within its first seven characters).
+_CUES_SCAN = _narrowed(Scanner(_CUES), r"(?:(?<!\d)|(?=\d?[-到至]\d))")
+_DEADLINE_SCAN = _narrowed(Scanner(_DEADLINE), _near("年月季五"))
+_CUT_SCAN = _narrowed(Scanner(_CUT), _near("年月季五目当截把"))
 _POST_STOP_SCAN = Scanner(_POST_STOP)
 
 
-class _Hit(NamedTuple):
-    """A matched number-with-unit, offsets in the paragraph (a NamedTuple: built ~30,000
-    times per 10 MB of text, where a frozen dataclass's __init__ costs three times more)."""
+@dataclass(slots=True)
+class _Hit:
+    """A matched number-with-unit, offsets in the paragraph. Built ~30,000 times per 10 MB
+    of text and its fields read ~25 times each: a slotted, unfrozen dataclass is built
+    faster than a NamedTuple (a frozen dataclass's __init__ costs three times more) and
+    its fields are read twice as fast."""
 
     start: int  # first character of the number
     unit_end: int  # end of the unit (end of `span`)
@@ -376,10 +412,13 @@ class _Para:
     mask_starts: list[int]
     mask_ends: list[int]
     spans: list[tuple[int, int]] = field(default_factory=list)  # sentences, once the paragraph has a hit
-    cues: list[tuple[int, str, bool, bool]] = field(default_factory=list)  # (position, kind, strong, may look back)
+    cues: list[tuple[str, bool, bool]] = field(default_factory=list)  # (kind, strong, may look back)
     cue_pos: list[int] = field(default_factory=list)  # positions of `cues`, for bisect
     deadlines: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # per sentence index
     chain: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # _chain_deadline's memo
+    # Whether _OTHER occurs in the paragraph before `stop` at all (it rarely does: then no
+    # value needs the search of its stretch of text).
+    other: bool = True
 
 
 def extract_quantities(paragraph: str, work: str | None = None) -> list[Quantity]:
@@ -400,11 +439,16 @@ def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
         work = width_forms(paragraph)[1]
     # Numbers with units first: most paragraphs with a digit have none, and then neither
     # sentences nor cue words (scans of the whole paragraph) are needed.
-    pct = list(_PCT_CN.finditer(work)) if "百分之" in work else []  # `in` finds it faster than `re`
+    # `in` finds 百分之 faster than `re`, and one character (in one paragraph in eight)
+    # faster than the word.
+    pct = list(_PCT_CN.finditer(work)) if "之" in work and "百分之" in work else []
     qty = _unit_matches(work)  # no unit: never a hit
     if not pct and not qty:
         return []
-    masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)]
+    # Half of these paragraphs hold no quote or book-title mark: four `in` tests find that
+    # faster than the search.
+    masked = "“" in work or "《" in work or '"' in work or "「" in work
+    masks = [(m.start(), m.end()) for m in _MASKED.finditer(work)] if masked else []
     para = _Para(paragraph, work, [a for a, _ in masks], [b for _, b in masks])
     hits = _hits(para, pct, qty)
     if not hits:  # a third of the paragraphs with a number and a unit: no sentences needed
@@ -413,7 +457,9 @@ def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
     by_sentence = _by_sentence(para.spans, hits)
     if not by_sentence:
         return []
-    _find_cues(para, para.spans[by_sentence[-1][0]][1])
+    stop = para.spans[by_sentence[-1][0]][1]  # no value looks past its sentence
+    _find_cues(para, stop)
+    para.other = _OTHER.search(work, 0, stop) is not None  # plain words: none in a part if none in all
     out: list[tuple] = []
     for i, sentence_hits in by_sentence:
         s, e = para.spans[i]
@@ -430,14 +476,13 @@ def quantity_rows(paragraph: str, work: str | None = None) -> list[tuple]:
 def _find_cues(para: _Para, stop: int) -> None:
     """The cue words of the paragraph up to `stop`, the end of its last sentence with a
     value (a value's kind looks at cues before it and in its own sentence only)."""
-    append = para.cues.append
-    masked = bool(para.mask_starts)
-    for m in _CUES_SCAN.finditer(para.work):
-        if m.start() >= stop:
-            break
-        if not (masked and _masked(para, m.start())):
-            append((m.start(), *_cue(m.lastgroup, m.group())))
-    para.cue_pos = [c[0] for c in para.cues]
+    w, masked = para.work, bool(para.mask_starts)
+    pos, search = 0, _CUES_SCAN.search  # finditer's matches, without a generator
+    while (m := search(w, pos)) is not None and (start := m.start()) < stop:
+        if not (masked and _masked(para, start)):
+            para.cue_pos.append(start)
+            para.cues.append(_cue(m.lastgroup, m.group()))  # shared: no tuple per cue
+        pos = m.end()
 
 
 @lru_cache(maxsize=1024)
@@ -497,11 +542,14 @@ def _by_sentence(spans: list[tuple[int, int]], hits: list[_Hit]) -> list[tuple[i
     """(sentence index, its hits) for the sentences holding a hit. No match can cross a
     sentence end (。！？；, a closing bracket or a line break are in none of the number or
     unit patterns), so each hit goes to the sentence holding its start."""
-    starts = [s for s, _ in spans]
     out: list[tuple[int, list[_Hit]]] = []
-    for h in hits:
-        i = bisect.bisect_right(starts, h.start) - 1
-        if i < 0 or h.start >= spans[i][1]:
+    i, n = 0, len(spans)
+    for h in hits:  # both in text order: one walk over the sentences
+        while i < n and spans[i][1] <= h.start:
+            i += 1  # sentence i ends before the hit
+        if i == n:
+            break  # after the last sentence
+        if h.start < spans[i][0]:
             continue  # in no sentence
         if out and out[-1][0] == i:
             out[-1][1].append(h)
@@ -520,12 +568,14 @@ def _pct_hit(para: _Para, m: re.Match) -> _Hit | None:
 
 def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
     w = para.work
-    num, num2, ap1, ap2, post, base, mult = m.group("num", "num2", "ap1", "ap2", "post", "base", "mult")
-    base, mult = base or "", mult or ""
-    if not base and not (mult and not _is_word_char(w, m.end("mult"))):
+    num, _, _, num2, ap1, mult, ap2, base, post = m.groups()  # _QTY_GROUPS
+    if base is None and (mult is None or _is_word_char(w, m.end("mult"))):
         return None  # no unit: a year, a date, a list number, a name
+    base, mult = base or "", mult or ""
     start = m.start()
-    if (para.mask_starts and _masked(para, start)) or _BAD_BEFORE.search(w, max(0, start - 2), start):
+    if para.mask_starts and _masked(para, start):
+        return None
+    if start and w[start - 1] in _BAD_BEFORE_LAST and _BAD_BEFORE.search(w, max(0, start - 2), start):
         return None
     chinese = not num[0].isdigit()
     if chinese and _bad_chinese(w, m):
@@ -535,11 +585,13 @@ def _qty_hit(para: _Para, m: re.Match) -> _Hit | None:
     if values is None or (num2 and values_max is None):
         return None
     unit_end = m.end("base") if base else m.end("mult")
-    inner = [(m.start(g), text) for g, text in (("ap1", ap1), ("ap2", ap2)) if text]
-    after = [(m.start("post"), post)] if post else []
+    # 余/多 inside, 以上/左右 after: most values have none, and then no list is built.
+    hedges = ()
+    if ap1 or ap2 or post:
+        hedges = tuple((m.start(g), text) for g, text in (("ap1", ap1), ("ap2", ap2), ("post", post)) if text)
     return _Hit(
         start, unit_end, m.end(), values[0], values_max[0] if values_max else None,
-        values[1] if base else None, mult, base, chinese, tuple(inner + after),
+        values[1] if base else None, mult, base, chinese, hedges,
     )  # fmt: skip
 
 
@@ -582,8 +634,10 @@ def _quantity(para: _Para, i: int, s: int, e: int, sentence: str, hit: _Hit, pre
     as `sentence`); `prev` is the sentence's previous row (hit, indicator)."""
     w = para.work
     cs, mark = _clause_start(w, prev[0].end if prev else s, hit.start)
-    post = _post_noun(w, hit.end, e)
-    if hit.base in _COUNTERS and _abstract(w, hit, post, mark):
+    # The noun after the value counts for counters (225家企业) and for a value with no
+    # phrase before it: found only then (two values in three are neither).
+    post = _post_noun(w, hit.end, e) if hit.base in _COUNTERS else None
+    if post is not None and _abstract(w, hit, post, mark):
         return None
     kind = _kind(para, s, e, hit)
     return (
@@ -591,7 +645,7 @@ def _quantity(para: _Para, i: int, s: int, e: int, sentence: str, hit: _Hit, pre
         e,  # end
         sentence,  # sentence
         para.text[hit.start : hit.unit_end],  # span
-        _indicator(para, cs, hit, post, mark, prev[1] if prev else ""),  # indicator
+        _indicator(para, cs, e, hit, post, mark, prev[1] if prev else ""),  # indicator
         hit.value,  # value
         hit.value_max,  # value_max
         hit.mult + hit.base,  # unit
@@ -633,17 +687,21 @@ def _abstract(w: str, hit: _Hit, post: tuple[int, int], mark: str) -> bool:
     return mark == "、" or bool(_ABSTRACT.match(w, *post))
 
 
-def _indicator(para: _Para, cs: int, hit: _Hit, post: tuple[int, int], mark: str, prev: str) -> str:
-    """What is measured (see the module doc): the phrase before the value, or the noun after it."""
+def _indicator(
+    para: _Para, cs: int, e: int, hit: _Hit, post: tuple[int, int] | None, mark: str, prev: str
+) -> str:
+    """What is measured (see the module doc): the phrase before the value, or the noun after
+    it (`post`, the noun's offsets: given for counters, found here if needed for others)."""
     a, b = _trim(para.work, cs, hit.start)
-    pre, noun = para.text[a:b], para.text[post[0] : post[1]]
-    if hit.base in _COUNTERS and noun:
+    pre = para.text[a:b]
+    if post is not None and (noun := para.text[post[0] : post[1]]):  # a counter's noun
         if pre.endswith("的") and len(pre) <= 16:
             return pre + noun  # 纳入省重点的2个项目 -> 纳入省重点的项目
         return noun if mark == "、" or len(pre) > 4 else pre + noun  # 帮助225家企业 -> 帮助企业
     pre = pre.removesuffix("的")
     if not pre:
-        return noun or prev  # 3万元以下的集体经济薄弱村; 实现20亿元、力争30亿元
+        a, b = post if post is not None else _post_noun(para.work, hit.end, e)
+        return para.text[a:b] or prev  # 3万元以下的集体经济薄弱村; 实现20亿元、力争30亿元
     if prev and _CHANGE_ONLY.match(pre):
         return _CHANGE_END.sub("", prev) + pre  # 营业总收入2942亿元,增长10.2% -> 营业总收入增长
     return pre
@@ -653,12 +711,15 @@ def _trim(w: str, a: int, b: int) -> tuple[int, int]:
     """Offsets of the indicator inside the clause w[a:b] before a value."""
     b = _strip_trail(w, a, b)
     if _CUT_CHARS.search(w, a, b):
-        for m in _CUT_SCAN.finditer(w, a, b):
-            a = max(a, m.end())  # after the last time phrase: 全年|新增融资到位
-    for m in _LIST_DENG.finditer(w, a, b):
-        a = max(a, m.end())  # after a list: A、B、C等|总投资
-    m = _LEAD.match(w, a, b)
-    a = m.end() if m else a
+        pos = a  # after the last time phrase: 全年|新增融资到位 (finditer's, by search)
+        while (m := _CUT_SCAN.search(w, pos, b)) is not None:
+            a = pos = m.end()
+    if w.find("等", a, b) >= 0:  # most clauses hold none: no iterator
+        for m in _LIST_DENG.finditer(w, a, b):
+            a = max(a, m.end())  # after a list: A、B、C等|总投资
+    if a < b and w[a] in _LEAD_FIRST:
+        m = _LEAD.match(w, a, b)
+        a = m.end() if m else a
     # Stripping again finds nothing new: b is where the first strip found the leftmost
     # start of a run of trailing words reaching the end, and a run ending at b would
     # have joined it and started earlier. Only `$`, which also matches before a final
@@ -685,11 +746,15 @@ def _hedges(para: _Para, s: int, cs: int, hit: _Hit, kind: str) -> str:
     counts only for targets: in 争取力度截止目前获批3.5亿元 it is not about the value."""
     w, start = para.work, hit.start
     found = list(hit.hedges)
-    if kind == "target":  # the nearest modal word, looked for only where it counts
-        modal = [m for m in _MODAL.finditer(w, s, start) if not (para.mask_starts and _masked(para, m.start()))]
+    # Most sentences and clauses hold neither a modal word nor a comparator: one search
+    # tells, and finditer (an iterator and a list) runs only from the first one found.
+    if kind == "target" and (first := _MODAL.search(w, s, start)):  # the nearest modal word, where it counts
+        modal = _MODAL.finditer(w, first.start(), start)
+        modal = [m for m in modal if not (para.mask_starts and _masked(para, m.start()))]
         if modal:
             found.append((modal[-1].start(), modal[-1].group()))
-    found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, cs, start)]
+    if first := _COMPARATOR.search(w, cs, start):
+        found += [(m.start(), m.group()) for m in _COMPARATOR.finditer(w, first.start(), start)]
     # An approximation ends right before the number (or before a final line break, as
     # `$` allows): most values have none, told by one character.
     if start > cs and w[start - 1] in _ADJACENT_LAST and (m := _ADJACENT.search(w, cs, start)):
@@ -707,11 +772,11 @@ def _deadline(para: _Para, i: int, hit: _Hit) -> str:
         if d[1] > hit.start:
             break
         pick = d
-    if pick is None:  # the phrases after it are looked at only now
+    if pick is None and found:  # the phrases after it are looked at only now
         last = hit.end + _DEADLINE_AFTER
         pick = next((d for d in found if hit.unit_end <= d[0] <= last and _forward(para, d)), None)
-        if pick is None:
-            pick = _chain_deadline(para, i)
+    if pick is None:
+        pick = _chain_deadline(para, i)
     return para.text[pick[0] : pick[1]] if pick else ""
 
 
@@ -743,31 +808,36 @@ def _deadlines(para: _Para, i: int) -> list[tuple[int, int]]:
     values it holds)."""
     found = para.deadlines.get(i)
     if found is None:
-        s, e = para.spans[i]
+        pos, e = para.spans[i]
         found = para.deadlines[i] = []
-        if _DEADLINE_CHARS.search(para.work, s, e):
-            spans = ((m.start(), m.end()) for m in _DEADLINE_SCAN.finditer(para.work, s, e))
-            found += [(a, b) for a, b in spans if not (para.mask_starts and _masked(para, a, b))]
+        if _DEADLINE_CHARS.search(para.work, pos, e):
+            search = _DEADLINE_SCAN.search  # finditer's matches, without a generator
+            while (m := search(para.work, pos, e)) is not None:
+                a, pos = m.span()
+                if not (para.mask_starts and _masked(para, a, pos)):
+                    found.append((a, pos))
     return found
 
 
 def _kind(para: _Para, s: int, e: int, hit: _Hit) -> str:
     """target / achievement / context from the cue words around the value (module doc)."""
-    if _OTHER.search(para.work, s, hit.start):
+    if para.other and _OTHER.search(para.work, s, hit.start):
         return "context"
     # The cues are in text order: bisect their positions instead of filtering them all.
     cues, pos = para.cues, para.cue_pos
+    if not cues:  # a value in four: none to look for
+        return "context"
     lo, hi = bisect.bisect_left(pos, s), bisect.bisect_left(pos, hit.start)  # cues before the value
     for k in range(hi - 1, lo - 1, -1):  # the nearest strong one
-        if cues[k][2]:
-            return cues[k][1]
+        if cues[k][1]:
+            return cues[k][0]
     a, b = bisect.bisect_left(pos, hit.end), bisect.bisect_left(pos, min(e, hit.end + _AFTER_WINDOW))
     for k in range(a, b):  # the first one after it that may look back
-        if cues[k][3]:
-            return cues[k][1]
-    if hi > lo:  # a weak one before it
-        return cues[hi - 1][1]
-    for k in range(lo - 1, -1, -1):  # the nearest strong one in earlier sentences
         if cues[k][2]:
-            return cues[k][1]
+            return cues[k][0]
+    if hi > lo:  # a weak one before it
+        return cues[hi - 1][0]
+    for k in range(lo - 1, -1, -1):  # the nearest strong one in earlier sentences
+        if cues[k][1]:
+            return cues[k][0]
     return "context"
