@@ -249,11 +249,15 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     index = res.theme_index
     terms, merged = _report_terms(norm, draft, names, starts, res)
     n_breaks = len(draft.paragraphs) - 1
-    ends = segment.break_positions(terms, n_breaks, segment.LINE_BREAK) + [len(terms)]
+    # The line breaks are found among the terms' strings, which list.index compares in one
+    # step (two pairs take two): "\n" is the string of segment.LINE_BREAK only, as every
+    # content term has two characters or more.
+    heads = list(map(itemgetter(0), terms))
+    ends = segment.break_positions(heads, n_breaks, segment.LINE_BREAK[0]) + [len(terms)]
     # Theme scores are calibrated on content terms (no punctuation or filler); only the
     # cue terms among them count (== themes.paragraph_themes(terms, themes)). They are
     # picked out of the whole report in one pass, the line breaks with them.
-    cues = list(filter(res.cues_and_break.__contains__, map(itemgetter(0), terms)))
+    cues = list(filter(res.cues_and_break.__contains__, heads))
     cues_per_paragraph = segment.split_lines(cues, n_breaks)
     score = themes.score_cues
     paragraphs, offset, lo = [], 0, 0

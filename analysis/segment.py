@@ -26,7 +26,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-from analysis.scan import longest_word_pattern
+from analysis.scan import Scanner, longest_word_pattern
 
 DICT_DIR = Path(__file__).parent / "dictionaries"
 ENGINES = ("rjieba", "jieba")
@@ -94,6 +94,17 @@ def content_terms(tagged: list[tuple[str, str]], stopwords) -> list[tuple[str, s
         and _WORDLIKE.search(term)
     ]
 
+
+# ContentFilter.of_text looks tokens up TEXT_CHUNK at a time. A look-up that meets a token
+# not seen yet raises KeyError and loses all it had found, and nearly every report holds
+# such a token (a number, a name), anywhere, often near its end (a serial number): only
+# the chunk holding it is looked up again. Shorter chunks would add a call per chunk for
+# little; longer ones waste more on a miss (1024: 10 chunks for a report of 10,000 tokens).
+TEXT_CHUNK = 1024
+# The first misses of a text learn the one token missed (most reports hold only one or two
+# new tokens); the next learns every token not seen yet from there on, in one pass over
+# them (a set difference), so a text full of new tokens costs no more than that pass.
+LEARN_ONE_BY_ONE = 2
 
 # Marks a line break among content terms (ContentFilter.of_text); no pair equals it, and
 # its term "\n" is no term's either.
@@ -191,8 +202,7 @@ class ContentFilter:
             pass
         # The distinct tokens not seen yet: set.difference with a dict looks each one up
         # in the dict, in C.
-        for pair in segmenter.pairs_of(set(words).difference(memo), text):
-            memo[pair[0]] = pair if self._keeps(pair) else False
+        self._learn(set(words).difference(memo), text, segmenter, memo)
         return list(filter(None, look_up_all(memo, words)))
 
     def of_text(self, words: list[str], segmenter: "Segmenter", text: str | None = None) -> list[tuple[str, str]] | None:
@@ -204,21 +214,37 @@ class ContentFilter:
 
         `split_lines(self.of_text(words, seg), text.count("\\n"), LINE_BREAK)` is
         `[self.of_words(w, line, seg) for ...]` for the lines of the text, without going
-        through the tokens line by line.
+        through the tokens line by line. The tokens are looked up a chunk at a time
+        (TEXT_CHUNK, LEARN_ONE_BY_ONE): a verdict depends on the token alone, so learning
+        a few tokens or many before a look-up gives the same terms.
         """
         if not segmenter.tags_by_word:
             return None
         memo = self._verdicts(segmenter)
         memo["\n"] = LINE_BREAK  # of_words never looks a line break up (see there)
-        try:
-            return list(filter(None, look_up_all(memo, words)))
-        except KeyError:
-            if text is None:
-                return None
+        terms: list[tuple[str, str]] = []
+        start, misses = 0, 0
+        while start < len(words):
+            try:
+                terms += filter(None, look_up_all(memo, words[start : start + TEXT_CHUNK]))
+                start += TEXT_CHUNK
+            except KeyError as missing:  # a token not seen yet: learn, then this chunk again
+                if text is None:
+                    return None
+                if misses > LEARN_ONE_BY_ONE:  # every token from here on has been learnt
+                    raise
+                # The first few times the token met, then every one not seen yet from here on
+                # (one pass over them: no more misses).
+                unseen = missing.args if misses < LEARN_ONE_BY_ONE else set(words[start:]).difference(memo)
+                self._learn(unseen, text, segmenter, memo)
+                misses += 1
+        return terms
+
+    def _learn(self, unseen: Iterable[str], text: str, segmenter: "Segmenter", memo: dict) -> None:
+        """Put the verdicts on `unseen` (tokens of `text`) in `memo`."""
         keeps = self._keeps
-        for pair in segmenter.pairs_of(set(words).difference(memo), text):
+        for pair in segmenter.pairs_of(unseen, text):
             memo[pair[0]] = pair if keeps(pair) else False
-        return list(filter(None, look_up_all(memo, words)))
 
     def _verdicts(self, segmenter: "Segmenter") -> dict[str, tuple[str, str] | bool]:
         owner, memo = self._word_memo
@@ -385,9 +411,9 @@ class Segmenter:
     def _split(self, text, segment, emit):
         if self._protect is None:
             return segment(text)
-        pattern, tags = self._protect
+        scanner, tags = self._protect
         out, pos = [], 0
-        for m in pattern.finditer(text):
+        for m in scanner.finditer(text):
             out += segment(text[pos : m.start()]) if m.start() > pos else []
             out.append(emit(m.group(), tags[m.group()]))
             pos = m.end()
@@ -436,7 +462,9 @@ def _tagged_words(words: Iterable[str | tuple[str, str]]) -> tuple[tuple[str, st
 
 
 def _protector(extra_words: tuple[tuple[str, str], ...], entries: tuple[DictEntry, ...]):
-    """(regex, word -> tag) cutting extra words out of a text, or None without any.
+    """(Scanner of a regex, word -> tag) cutting extra words out of a text, or None
+    without any. The Scanner gives the regex's own matches, and turns down in one search
+    most of the places where a word's first character is not followed by its second.
 
     Dictionary entries that contain an extra word are cut out whole too, so the
     district 潍坊 does not break the dictionary term 潍坊高新区. Longest first:
@@ -446,7 +474,7 @@ def _protector(extra_words: tuple[tuple[str, str], ...], entries: tuple[DictEntr
         return None
     tags = {e.word: e.tag or "n" for e in entries if any(w in e.word for w, _ in extra_words)}
     tags.update(extra_words)
-    return longest_word_pattern(tags), tags
+    return Scanner(longest_word_pattern(tags)), tags
 
 
 @lru_cache(maxsize=8)

@@ -110,26 +110,26 @@ def score_themes(
     `n_tokens` content terms, in order of first occurrence (Counter(filter(...)))."""
     if not n_tokens or not cue_counts:
         return []
-    # Per theme (by position), the products weight * count of its cues, in the order of
-    # first occurrence of the cues (as Counter(tokens) has them).
-    products: dict[int, list[float]] = {}
+    # Per theme (by position), the products weight * count of its cues added up in the
+    # order of first occurrence of the cues (as Counter(tokens) has them), from 0: what
+    # sum() of the products does, the same additions in the same order, the same float
+    # (no list per theme to build and sum).
+    totals: dict[int, float] = {}
     cues = index.cues
     for term, n in cue_counts.items():
         for i, weight in cues[term]:
-            if i in products:
-                products[i].append(weight * n)
-            else:
-                products[i] = [weight * n]
+            totals[i] = totals.get(i, 0) + weight * n
     norm = math.sqrt(n_tokens)
     found = []
-    for i in sorted(products):  # theme file order
-        # The same products added in the same order by the same sum(): the same float as the plain version.
-        score = sum(products[i]) / norm
+    for i in sorted(totals):  # theme file order
+        score = totals[i] / norm
         if score >= min_score:
             theme = index.themes[i]
-            # Most frequent first, then by code point (the sort is stable).
-            evidence = sorted(t for t in cue_counts if t in theme.terms)
-            evidence.sort(key=cue_counts.__getitem__, reverse=True)
+            terms = theme.terms
+            evidence = [t for t in cue_counts if t in terms]
+            if len(evidence) > 1:  # most frequent first, then by code point (the sort is stable)
+                evidence.sort()
+                evidence.sort(key=cue_counts.__getitem__, reverse=True)
             found.append((theme.name, score, evidence))
     found.sort(key=itemgetter(1), reverse=True)  # stable: equal scores keep file order
     return found

@@ -107,3 +107,46 @@ def test_report_terms_paragraph_terms_and_themes_equal_the_plain_per_paragraph_o
                 plain = list(chain.from_iterable(p.terms for p in r.paragraphs))
                 assert keywords.textrank(r.terms) == keywords.textrank(plain)
     assert segment.LINE_BREAK[1] not in keywords.TEXTRANK_POS
+
+
+def test_hand_made_reports_equal_the_plain_rule_paragraph_by_paragraph():
+    # _report looks the report's terms up in one pass, finds the paragraphs' ends among
+    # the terms' strings, picks every paragraph's cues out in one pass and scores them;
+    # term_counts counts per speaker. Each against the plain rule, paragraph by
+    # paragraph, on hand-made reports: empty paragraphs first and inside, punctuation
+    # only, numbers only, a byline name cut in two (马 / 发展: glued back, the per-paragraph
+    # path) or kept whole (焦军波), one speaker, speakers in turn, one after another,
+    # paragraphs without a speaker; with cold and warm per-token memos.
+    from collections import Counter
+
+    from analysis import segment
+    from analysis.metadata import ReportMeta
+    from analysis.normalize import normalize_width
+    from analysis.pipeline import FileContext, _report, name_starts, term_count_columns
+    from analysis.split import ReportDraft
+    from analysis.themes import paragraph_themes
+
+    glued = ["", "马发展强调，要加快发展科技创新和产业发展", "。。。，；", "", "焦军波指出：推进招商引资，优化营商环境",
+             "！", "2023年 56%", "生态环保，生态环保，科技创新", ""]
+    whole = [p.replace("马发展", "焦军波") for p in glued]
+    names = {"马发展", "焦军波"}
+    starts = name_starts(names)
+    turns = [["甲"] * 9, ["甲", "乙", "甲", "乙", "乙", "甲", "丙", "甲", "乙"], ["甲"] * 4 + ["乙"] * 5, ["", "甲"] * 4 + [""]]
+    res = Resources()
+    for _ in range(2):
+        for paragraphs in (glued, whole):
+            for speakers in turns:
+                draft, meta = ReportDraft(paragraphs=paragraphs), ReportMeta(speaker="甲", paragraph_speakers=speakers)
+                r = _report("ab" * 32, 1, draft, meta, names, starts, res)
+                plain = [segment.content_terms(merge_names(res.segmenter.tag(normalize_width(p)), names, starts), res.stopwords)
+                         for p in paragraphs]
+                assert [p.terms for p in r.paragraphs] == plain
+                assert [p.themes for p in r.paragraphs] == [paragraph_themes([t for t, _ in terms], res.theme_index) for terms in plain]
+                assert [p.start for p in r.paragraphs] == [sum(len(q) + 1 for q in paragraphs[:k]) for k in range(len(paragraphs))]
+                assert r.terms == [t for k, terms in enumerate(plain) for t in [segment.LINE_BREAK] * (k > 0) + terms]
+                assert r.one_tag_per_term == (paragraphs is whole)
+                counts = Counter((s, t, pos) for s, terms in zip(speakers, plain) for t, pos in terms)
+                want = {"report_id": [r.report_id] * len(counts), "speaker": [s for s, _, _ in counts],
+                        "term": [t for _, t, _ in counts], "count": list(counts.values()), "pos": [pos for _, _, pos in counts]}
+                assert term_count_columns(FileContext("f", "ab" * 32, 0, reports=[r]), res) == want
+    assert any(p.themes for p in r.paragraphs)

@@ -367,3 +367,84 @@ def test_tokens_cut_otherwise_alone_are_tagged_in_their_own_line_only(monkeypatc
     assert tagged == [lines[1]]
     monkeypatch.undo()
     assert pairs == [p for line in lines for p in reference._tag_text(line)]
+
+
+# --- ContentFilter.of_text chunk by chunk, Segmenter._split through a Scanner ----------
+
+_HAND_MADE_LINES = [
+    "",  # an empty paragraph first
+    "大力推进潍坊高新区科技创新，",
+    "。。。，；",  # punctuation only
+    "2023年 56% 3.5",  # numbers only
+    "",
+    "焦军波强调，培育瞪羚企业和独角兽企业的",  # a byline name
+    "潍坊高新区潍坊济宁高新区",  # protected words back to back
+    "！",
+]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1024])
+@pytest.mark.parametrize("one_by_one", [0, 1, 2, 5])
+def test_content_terms_of_a_text_chunk_by_chunk_equal_the_plain_ones_line_by_line(monkeypatch, chunk, one_by_one):
+    # of_text looks tokens up TEXT_CHUNK at a time, learns the first LEARN_ONE_BY_ONE
+    # tokens it misses one by one and then every unseen token of the rest at once: the
+    # terms are content_terms of each line's tags whatever the chunks, the misses and
+    # where the new tokens are (first chunk, middle, last token), with a cold memo, a
+    # warm one, and one that knows every token but those of a few lines.
+    from analysis import segment
+    from analysis.segment import ContentFilter
+
+    monkeypatch.setattr(segment, "TEXT_CHUNK", chunk)
+    monkeypatch.setattr(segment, "LEARN_ONE_BY_ONE", one_by_one)
+    stop = load_stopwords()
+    seg, reference = _protected_segmenter(), _protected_segmenter()
+    keep = ContentFilter(stop)
+    texts = [
+        "\n".join(_HAND_MADE_LINES),  # cold: every token new
+        "\n".join(_HAND_MADE_LINES),  # warm: no token new
+        "新词甲乙丙丁\n" + "\n".join(_HAND_MADE_LINES),  # new tokens first ...
+        "\n".join(_HAND_MADE_LINES[:4]) + "\n备案号20231127号\n" + "\n".join(_HAND_MADE_LINES[4:]),  # ... in the middle
+        "\n".join(_HAND_MADE_LINES) + "\n序号:00201",  # ... at the very end
+        "文件序号:00202和00203、00204，00205\n\n。",  # more new tokens than are learnt one by one
+        "", "\n", "\n\n。",
+    ]
+    for text in texts:
+        lines = text.split("\n")
+        expected = [content_terms(reference._tag_text(line), stop) for line in lines]
+        words = seg.cut(text)
+        seen = all(w in keep._verdicts(seg) for w in words if w != "\n")
+        assert (keep.of_text(words, seg) is None) == (not seen)  # without the text: None if any token is new
+        terms = keep.of_text(words, seg, text)
+        assert split_lines(terms, len(lines) - 1, LINE_BREAK) == expected, text
+        assert keep.of_text(words, seg) == terms  # every token known now
+
+
+def test_protected_words_found_through_the_scanner_are_those_of_finditer():
+    # Segmenter._split finds the extra words with a Scanner of the protector's pattern:
+    # the same matches as pattern.finditer on hand-made text (words back to back,
+    # longer and shorter ones, first and last, nothing else), on the seeds and on
+    # random strings of the words' characters; and the same tokens.
+    import random
+
+    seg = _protected_segmenter()
+    scanner, tags = seg._protect
+    pattern = scanner.pattern
+    alphabet = "".join(sorted(set("".join(tags)))) + "，。的区市"
+    rng = random.Random(7)
+    texts = [
+        "", "潍", "潍坊", "潍坊高新区潍坊济宁高新区", "长沙麓谷和麓谷高新区，中关村国家自主创新示范区。",
+        "，".join(_HAND_MADE_LINES), "今天天气很好",
+    ]
+    texts += [normalize_width(p.read_text(encoding="utf-8")) for p in SEEDS]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(300)]
+    assert scanner.candidates is not None
+    for text in texts:
+        assert [m.span() for m in scanner.finditer(text)] == [m.span() for m in pattern.finditer(text)], text
+    for text in texts[:10]:
+        plain, pos = [], 0
+        for m in pattern.finditer(text):
+            plain += seg._backend().cut(text[pos : m.start()]) if m.start() > pos else []
+            plain.append(m.group())
+            pos = m.end()
+        plain += seg._backend().cut(text[pos:]) if pos < len(text) else []
+        assert seg.cut(text) == plain, text

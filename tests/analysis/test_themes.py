@@ -167,3 +167,29 @@ def test_scoring_the_cues_alone_matches_the_plain_one_with_ties():
         assert paragraph_themes(tokens, index, min_score=min_score) == plain
     assert [name for name, _, _ in paragraph_themes_plain(tokens, themes, min_score=0.0)] == ["丙", "甲", "乙"]
     assert score_cues([], 5, index) == [] and paragraph_themes([], index) == []
+
+
+def test_scores_added_up_cue_by_cue_are_the_plain_sums_bit_for_bit():
+    # score_themes adds weight * count to a running total per theme, cue by cue in order
+    # of first occurrence, starting from 0: the very float sum() gives the plain scoring,
+    # whatever the weights (ones whose sums depend on their order, integers, mixed) and
+    # repeats. Random themes and paragraphs against paragraph_themes_plain.
+    import random
+
+    rng = random.Random(11)
+    vocabulary = [f"词{k}" for k in range(12)]
+    for _ in range(300):
+        themes = []
+        for k in range(rng.randrange(1, 5)):
+            terms = rng.sample(vocabulary, rng.randrange(1, 6))
+            weights = {t: rng.choice([0.1, 0.2, 0.3, 0.7, 1.3, 2, 1 / 3, rng.random()]) for t in terms if rng.random() < 0.7}
+            themes.append(Theme(f"主题{k}", frozenset(terms), weights=weights))
+        index = theme_index(themes)
+        tokens = [rng.choice(vocabulary + ["其他"]) for _ in range(rng.randrange(0, 30))]
+        cues = [t for t in tokens if t in index]
+        for min_score in (0.0, 0.3, 1.0):
+            plain = paragraph_themes_plain(tokens, themes, min_score=min_score)
+            ours = score_cues(cues, len(tokens), index, min_score=min_score)
+            assert ours == plain
+            assert [s.hex() if isinstance(s, float) else s for _, s, _ in ours] == [
+                s.hex() if isinstance(s, float) else s for _, s, _ in plain]
