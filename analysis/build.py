@@ -294,6 +294,7 @@ def _warm_up_in_background(res: Resources, todo: list[InputFile], engine: str) -
         try:
             res.load().segmenter.cut("预热")
             pa.array(["预热"])  # pyarrow's first conversion imports pandas (~0.15 s)
+            import cn2an  # noqa: F401 - what targets imports at its first Chinese numeral (~0.1 s)
         except Exception:  # noqa: BLE001 - the analysis loads them again and reports the problem
             pass
 
