@@ -127,10 +127,12 @@ class InProcessEngine:
     name = "in-process"
     ships_bytes = False
 
-    def __init__(self, res: Resources):
-        self.res = res
+    def __init__(self, res: Resources, *, large: bool = True):
+        self.res, self.large = res, large
 
     def __enter__(self):
+        if self.large:  # `--workers 1` on a corpus: TextRank's kernels pay for their import
+            load_sparse_kernels()
         return self
 
     def __exit__(self, *exc):
@@ -300,6 +302,7 @@ def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, schedule
         return DaskEngine(res, workers, scheduler)
     if kind != "local":
         raise ValueError(f"unknown engine {kind!r}; use one of {ENGINES}")
-    if workers <= 1 or n_chunks <= 1 or (n_bytes is not None and n_bytes < IN_PROCESS_BYTES):
-        return InProcessEngine(res)
+    small = n_bytes is not None and n_bytes < IN_PROCESS_BYTES
+    if workers <= 1 or n_chunks <= 1 or small:
+        return InProcessEngine(res, large=not small)
     return LocalEngine(res, min(workers, n_chunks), spool)

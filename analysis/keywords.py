@@ -142,9 +142,9 @@ def _spreader(lo: np.ndarray, hi: np.ndarray, to_lo: np.ndarray, to_hi: np.ndarr
     terms in the same order (tests/analysis/test_textrank_sparse.py).
     """
     if sparse is None:
-        # Importing scipy.sparse costs ~0.12 s: worth it in a build's workers, which
-        # load it at start (engines._init_worker), not for the few reports of a small
-        # build or an upload. Same floats either way.
+        # Importing scipy.sparse costs ~0.12 s: worth it for a build of more than a few
+        # files, whose engine loads it at start (engines.load_sparse_kernels), not for
+        # the few reports of a rebuild or an upload. Same floats either way.
         sparse = "scipy.sparse._sparsetools" in sys.modules
     if sparse:
         try:

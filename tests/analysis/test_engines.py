@@ -115,3 +115,18 @@ def test_ordered_window_yields_in_order_and_never_runs_far_ahead():
 
     assert list(ordered_window(submit, range(20), window=3)) == [x * 10 for x in range(20)]
     assert peak[0] == 3 and in_flight[0] == 0
+
+
+def test_engines_for_more_than_a_few_files_load_textrank_kernels(monkeypatch):
+    from analysis import engines
+    from analysis.pipeline import Resources
+
+    res = Resources()
+    loaded = []
+    monkeypatch.setattr(engines, "load_sparse_kernels", lambda: loaded.append(True))
+    with engines.make_engine("local", res, 1, 40, n_bytes=engines.IN_PROCESS_BYTES) as big:
+        assert big.name == "in-process"
+    assert loaded == [True]
+    with engines.make_engine("local", res, 2, 1, n_bytes=1000):
+        pass
+    assert loaded == [True]  # a rebuild of one file: bincount, no 0.12 s import
