@@ -11,7 +11,8 @@ For each size N it
 2. times the tokenizers alone on the same text, in this process, dictionaries loaded
    beforehand: `rjieba.cut` on every file, plain `jieba.lcut` on an evenly spaced sample
    of the files (`--jieba-mb`, default 20 MB: jieba at ~1 MB/s would take ten minutes on
-   the 10,000-report corpus);
+   the 10,000-report corpus); and again right after the full build (step 3): the
+   machine's speed drifts, and the ratios use both timings together;
 3. runs the full build, `python -m analysis build CORPUS --out STORE --workers W`, as a
    subprocess, polling the memory of its process tree every 0.1 s with psutil: peak of
    the summed RSS of the build and all its worker processes (an upper bound: pages the
@@ -162,6 +163,17 @@ def time_tokenizers(files: list[Path], jieba_mb: float) -> dict:
     }
 
 
+def combined_timings(before: dict, after: dict) -> dict:
+    """The tokenizers' throughput over both timings (all megabytes over all seconds)."""
+    out = {"before": before, "after": after, "jieba_sample": before["jieba_sample"]}
+    for name in ("rjieba_cut", "jieba_lcut"):
+        mb = before[f"{name}_mb"] + after[f"{name}_mb"]
+        seconds = before[f"{name}_s"] + after[f"{name}_s"]
+        cpu = before[f"{name}_mb"] / before[f"{name}_mb_cpu_s"] + after[f"{name}_mb"] / after[f"{name}_mb_cpu_s"]
+        out.update({f"{name}_mb": mb, f"{name}_s": seconds, f"{name}_mb_s": mb / seconds, f"{name}_mb_cpu_s": mb / cpu})
+    return out
+
+
 # --- builds ------------------------------------------------------------------------------------
 
 
@@ -237,8 +249,9 @@ def bench_size(n: int, work: Path, workers: int, jieba_mb: float) -> dict:
         info = {"files": len(files), "bytes": sum(p.stat().st_size for p in files), "reused": True}
     mb = info["bytes"] / 1e6
     print(f"\n== {n} files, {mb:.1f} MB in {corpus}", flush=True)
-    tok = time_tokenizers(files, jieba_mb)
-    print(f"rjieba.cut {tok['rjieba_cut_mb_s']:.1f} MB/s, jieba.lcut {tok['jieba_lcut_mb_s']:.2f} MB/s ({tok['jieba_sample']})", flush=True)
+    tok_before = time_tokenizers(files, jieba_mb)
+    print(f"rjieba.cut {tok_before['rjieba_cut_mb_s']:.1f} MB/s, jieba.lcut {tok_before['jieba_lcut_mb_s']:.2f} MB/s "
+          f"({tok_before['jieba_sample']})", flush=True)
 
     for old in (store, store.with_name(store.name + ".builds")):
         shutil.rmtree(old, ignore_errors=True)
@@ -249,6 +262,14 @@ def bench_size(n: int, work: Path, workers: int, jieba_mb: float) -> dict:
     print(f"full build {full['seconds']:.1f} s = {full['mb_s']:.2f} MB/s ({full['cpu_seconds']:.0f} CPU s, CPU-bound "
           f"{full['cpu_bound_mb_s']:.2f} MB/s), peak RSS {full['peak_rss_mb']:.0f} MB (PSS {full['peak_pss_mb']:.0f} MB), "
           f"load {full['load_before']:.1f} -> {full['load_after']:.1f} - {full['summary']}", flush=True)
+
+    # The machine's speed drifts (other virtual machines on the host): the tokenizers are
+    # timed again right after the full build, and the ratios use both timings together.
+    tok_after = time_tokenizers(files, jieba_mb)
+    tok = combined_timings(tok_before, tok_after)
+    print(f"after the build: rjieba.cut {tok_after['rjieba_cut_mb_s']:.1f} MB/s, jieba.lcut "
+          f"{tok_after['jieba_lcut_mb_s']:.2f} MB/s; both timings: {tok['rjieba_cut_mb_s']:.1f} and "
+          f"{tok['jieba_lcut_mb_s']:.2f} MB/s", flush=True)
 
     # three times, one file each (the middle one, then two others). The kernel is still
     # writing the full build's 0.7 GB to disk, and a rebuild started now waits for it
