@@ -18,7 +18,6 @@ import hashlib
 import os
 import shutil
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from analysis import corpus
-from analysis.engines import IN_PROCESS_BYTES, ChunkResult, Task, chunk_tasks, default_workers, make_engine
+from analysis.engines import ChunkResult, Task, chunk_tasks, default_workers, make_engine
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_file_row, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
@@ -267,12 +266,9 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
                 todo.append(f)
     if skips:
         writer.add({"files": pa.Table.from_pylist(skips, schema=table_schema("files"))})
-    warm_up = _warm_up_in_background(res, todo, engine)
     if previous is not None:
         result.reused = len(reuse)
         _reuse_previous(previous, groups, reuse, writer, result, changes)
-    if warm_up is not None:
-        warm_up.join()
     _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes)
     writer.close()
     result.groups, result.groups_linked = writer.n_groups, writer.groups_linked
@@ -280,27 +276,6 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
         changes.linked_parts = set(writer.linked)
     result.keywords = _write_keywords(build_dir, result.n_reports, changes)
     return result
-
-
-def _warm_up_in_background(res: Resources, todo: list[InputFile], engine: str) -> threading.Thread | None:
-    """When the files to analyse are few enough for this process (a typical rebuild), load
-    the dictionaries and the tokenizer on a thread while the rows of the unchanged files
-    are copied: Parquet reads and writes run without the GIL, and the tokenizer takes
-    ~0.25 s to build, a sixth of a one-file rebuild. Joined before the analysis starts."""
-    if not todo or engine != "local" or sum(f.size or 0 for f in todo) >= IN_PROCESS_BYTES:
-        return None
-
-    def warm_up() -> None:
-        try:
-            res.load().segmenter.cut("预热")
-            pa.array(["预热"])  # pyarrow's first conversion imports pandas (~0.15 s)
-            import cn2an  # noqa: F401 - what targets imports at its first Chinese numeral (~0.1 s)
-        except Exception:  # noqa: BLE001 - the analysis loads them again and reports the problem
-            pass
-
-    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def _skip_row(result: BuildResult, f: InputFile, message: str, status: str) -> dict:
@@ -377,8 +352,6 @@ def _groups(previous: Snapshot) -> list[tuple[dict[str, Path], pa.Table]]:
 
 
 def _reusable(groups: list[tuple[dict[str, Path], pa.Table]]) -> set[str]:
-    # Plain lists: comparing with a Python string in pyarrow.compute would import pandas
-    # here, in the way of the rebuild (see _warm_up_in_background).
     ok = set()
     for _, files in groups:
         ok.update(h for h, status in zip(files["content_hash"].to_pylist(), files["status"].to_pylist()) if status == "ok")

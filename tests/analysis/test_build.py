@@ -203,18 +203,3 @@ def test_folders_are_listed_as_rglob_and_is_file_list_them(tmp_path):
     assert [f.path for f in got] == want and len(want) == 10  # .dir/e.txt: only hidden files are left out
     assert [f.source_file for f in got] == [f"in/{p.relative_to(root).as_posix()}" for p in want]
 
-
-def test_the_tokenizer_is_warmed_up_on_a_thread_only_for_work_done_in_process():
-    from analysis.build import InputFile, _warm_up_in_background
-    from analysis.engines import IN_PROCESS_BYTES
-    from analysis.pipeline import Resources
-
-    small = [InputFile(SEEDS / "a.txt", "a.txt", "h1", size=50_000)]
-    big = [InputFile(SEEDS / "b.txt", "b.txt", "h2", size=IN_PROCESS_BYTES)]
-    res = Resources()
-    assert _warm_up_in_background(res, [], "local") is None  # nothing to analyse
-    assert _warm_up_in_background(res, big, "local") is None  # workers build their own
-    assert _warm_up_in_background(res, small, "dask") is None
-    thread = _warm_up_in_background(res, small, "local")
-    thread.join(timeout=60)
-    assert not thread.is_alive() and res.segmenter._engine is not None  # built, ready for the analysis
