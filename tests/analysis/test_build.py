@@ -203,3 +203,23 @@ def test_folders_are_listed_as_rglob_and_is_file_list_them(tmp_path):
     assert [f.path for f in got] == want and len(want) == 10  # .dir/e.txt: only hidden files are left out
     assert [f.source_file for f in got] == [f"in/{p.relative_to(root).as_posix()}" for p in want]
 
+
+
+def test_the_build_command_keeps_pandas_out_and_builds_the_same_tables(tmp_path, seed_store):
+    # pyarrow would import pandas at its first conversion (~0.15 s a process); the
+    # command keeps it out, and the tables are those of a build in this process.
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['analysis', 'build', {str(SEEDS)!r}, '--out', {str(tmp_path / 's')!r}, '--workers', '2']\n"
+        "try:\n"
+        "    runpy.run_module('analysis', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    print('exit', done.code, 'pandas', 'pandas' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.stdout.strip().splitlines()[-1] == "exit 0 pandas False", run.stderr[-2000:]
+    ours, theirs = open_snapshot(seed_store[0]), open_snapshot(tmp_path / "s")
+    for name in TABLES:
+        keys = [c for c in TABLES[name].column_names if c not in ("benchmarks", "reporters", "evidence", "themes")]
+        assert ours.read(name).sort_by([(k, "ascending") for k in keys]).equals(
+            theirs.read(name).sort_by([(k, "ascending") for k in keys])), name
