@@ -115,16 +115,18 @@ def _start(pattern: re.Pattern) -> _Start | None:
     return None if start.nullable or not start.first else start
 
 
-def first_chars(pattern: re.Pattern) -> re.Pattern | None:
+def first_chars(pattern: re.Pattern, after_first: str = "") -> re.Pattern | None:
     """A character class matching every character a match of `pattern` can start with,
-    or None if that cannot be worked out (or the pattern can match the empty string)."""
+    or None if that cannot be worked out (or the pattern can match the empty string).
+    `after_first`: a look-around that holds wherever a match starts, tested in C right
+    after the first character (the caller's knowledge of where matches can start)."""
     start = _start(pattern)
     if start is None:
         return None
-    return re.compile("[" + "".join(sorted(start.first)) + "]", pattern.flags & re.ASCII)
+    return re.compile("[" + "".join(sorted(start.first)) + "]" + after_first, pattern.flags & re.ASCII)
 
 
-def first_two_chars(pattern: re.Pattern) -> re.Pattern | None:
+def first_two_chars(pattern: re.Pattern, after_first: str = "") -> re.Pattern | None:
     """A pattern matching where a match of `pattern` can start, from its first two
     characters: `[first](?:[second]|(?<=[one-character matches]))`.
 
@@ -132,7 +134,8 @@ def first_two_chars(pattern: re.Pattern) -> re.Pattern | None:
     in C too most of the places where only the first character fits (年 but not 年来, 上
     but not 上年), which `first_chars` leaves to a `match` call each. (One class for all
     second characters: a look-behind per first character costs more in `re` than the
-    extra candidates it would reject.) None where `first_chars` gives None.
+    extra candidates it would reject.) None where `first_chars` gives None. `after_first`
+    as for `first_chars`.
     """
     start = _start(pattern)
     if start is None:
@@ -149,17 +152,22 @@ def first_two_chars(pattern: re.Pattern) -> re.Pattern | None:
         branches.append("[" + "".join(sorted(seconds)) + "]")
     if start.single:
         branches.append("(?<=[" + "".join(sorted(start.single)) + "])")
-    return re.compile("[" + "".join(sorted(first)) + "](?:" + "|".join(branches) + ")", pattern.flags & re.ASCII)
+    return re.compile("[" + "".join(sorted(first)) + "]" + after_first + "(?:" + "|".join(branches) + ")",
+                      pattern.flags & re.ASCII)
 
 
 class Scanner:
-    """`Scanner(p).finditer(s, pos, endpos)` yields the matches of `p.finditer(s, pos, endpos)`."""
+    """`Scanner(p).finditer(s, pos, endpos)` yields the matches of `p.finditer(s, pos, endpos)`.
 
-    def __init__(self, pattern: re.Pattern):
+    `after_first`: a look-around that holds wherever a match of `p` starts, tested in C
+    right after a candidate's first character, so that fewer candidates cost a `match`
+    call (targets.py: a digit starts a cue only as in 1-11月份)."""
+
+    def __init__(self, pattern: re.Pattern, after_first: str = ""):
         self.pattern = pattern
         # Where a match can start (None: plain finditer). From the first two characters
         # where they can be listed, else from the first.
-        self.candidates = first_two_chars(pattern) or first_chars(pattern)
+        self.candidates = first_two_chars(pattern, after_first) or first_chars(pattern, after_first)
 
     def finditer(self, string: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match]:
         if endpos is None or endpos > len(string):

@@ -350,19 +350,10 @@ _HAS_NUMBER = re.compile(_NUM_START)  # [\d{_CN_SMALL}廿]
 # indicator is one or holds 目前/当前, 截至/截止 or 把: a stretch of text without these
 # characters has none, found in C instead of trying the patterns at each digit
 # (most sentences with a value and most clauses before one).
-_DEADLINE_CHARS = re.compile("[年月季五]")
-_CUT_CHARS = re.compile("[年月季五目当截把]")
-
-
-def _narrowed(scanner: Scanner, condition: str) -> Scanner:
-    """`scanner` trying its pattern at fewer places: `condition`, a look-around that holds
-    wherever a match starts, is tested in C right after a candidate's first character
-    (Scanner's candidates are `[first](?:second ...)`). Same matches: it only turns down
-    candidates where the pattern fails (tests/analysis/test_targets_quantity_fast.py)."""
-    first, sep, rest = scanner.candidates.pattern.partition("](?:")
-    assert first.startswith("[") and sep, scanner.candidates.pattern
-    scanner.candidates = re.compile(f"{first}]{condition}(?:{rest}")
-    return scanner
+_DEADLINE_SET = "年月季五"
+_CUT_SET = _DEADLINE_SET + "目当截把"
+_DEADLINE_CHARS = re.compile(f"[{_DEADLINE_SET}]")
+_CUT_CHARS = re.compile(f"[{_CUT_SET}]")
 
 
 def _near(chars: str) -> str:
@@ -378,9 +369,9 @@ def _near(chars: str) -> str:
 # most start none: each costs a `match` call from Python, so they are turned down in C
 # where they cannot (a digit starts a cue only as in 1-11月份; a time phrase holds one of
 # _DEADLINE_CHARS or _CUT_CHARS within its first seven characters).
-_CUES_SCAN = _narrowed(Scanner(_CUES), r"(?:(?<!\d)|(?=\d?[-到至]\d))")
-_DEADLINE_SCAN = _narrowed(Scanner(_DEADLINE), _near("年月季五"))
-_CUT_SCAN = _narrowed(Scanner(_CUT), _near("年月季五目当截把"))
+_CUES_SCAN = Scanner(_CUES, after_first=r"(?:(?<!\d)|(?=\d?[-到至]\d))")
+_DEADLINE_SCAN = Scanner(_DEADLINE, after_first=_near(_DEADLINE_SET))
+_CUT_SCAN = Scanner(_CUT, after_first=_near(_CUT_SET))
 _POST_STOP_SCAN = Scanner(_POST_STOP)
 
 

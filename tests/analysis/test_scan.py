@@ -112,3 +112,15 @@ def test_scanner_search_without_a_generator_matches_search():
             b = rng.randint(a, len(text))
             got, want = scanner.search(text, a, b), pattern.search(text, a, b)
             assert (got and got.span()) == (want and want.span()), text
+
+
+def test_a_condition_after_the_first_character_narrows_the_candidates_only():
+    # Scanner(p, after_first=...): the condition holds wherever a match starts (here a
+    # digit starts a match only before a dash), so the matches stay those of finditer.
+    p = re.compile(r"\d+-\d+|年|万亿")
+    s = Scanner(p, after_first=r"(?:(?<!\d)|(?=\d*-))")
+    text = "2023年1-12月，3万亿，17-18年"
+    assert [m.span() for m in s.finditer(text)] == [m.span() for m in p.finditer(text)]
+    assert len(list(p.finditer(text))) == 5
+    assert not s.candidates.match("20年")  # digits before no dash: no match call
+    assert Scanner(p).candidates.match("20年")

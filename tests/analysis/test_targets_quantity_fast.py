@@ -1,7 +1,7 @@
 """The per-quantity fast paths of targets.quantity_rows give the plain path's rows.
 
 Fast paths (analysis/targets.py): the cue and time-phrase scanners turn down candidates
-in C (`_narrowed`, `_near`); _LEAD and _BAD_BEFORE are tried only after a set look-up of
+in C (`Scanner(..., after_first=...)`, `_near`); _LEAD and _BAD_BEFORE are tried only after a set look-up of
 one character; _OTHER is searched once per paragraph (`_Para.other`); the quote masks
 only where an opening mark occurs. The plain path: each scanner replaced by its
 pattern's own search/finditer, the sets by one holding everything, _OTHER searched for
