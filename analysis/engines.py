@@ -34,6 +34,7 @@ from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from analysis.keywords import load_sparse_kernels
 from analysis.readers import display_name
 from analysis.pipeline import Resources, analyse_file_columns, extend_columns, skipped_file_row, to_tables
 
@@ -129,12 +130,10 @@ class InProcessEngine:
     name = "in-process"
     ships_bytes = False
 
-    def __init__(self, res: Resources, *, large: bool = True):
-        self.res, self.large = res, large
+    def __init__(self, res: Resources):
+        self.res = res
 
     def __enter__(self):
-        if self.large:  # `--workers 1` on a corpus: TextRank's kernels pay for their import
-            load_sparse_kernels()
         return self
 
     def __exit__(self, *exc):
@@ -172,17 +171,15 @@ def _init_worker(res: Resources) -> None:
     _die_with_parent()
     _WORKER_RES = res.load()
     _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
-    load_sparse_kernels()
+    _load_kernels()  # inherited when forked from the driver; loaded here otherwise
     gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again
     gc.set_threshold(*GC_THRESHOLD)
 
 
-def load_sparse_kernels() -> None:
-    """Import scipy's sparse kernels, which TextRank then uses (keywords._spreader)."""
-    try:
-        import scipy.sparse._sparsetools  # noqa: F401
-    except ImportError:  # the bincount path gives the same floats
-        pass
+def _load_kernels() -> None:
+    """TextRank's scipy kernels (keywords.load_sparse_kernels), loaded for a large job;
+    returns nothing, so that Dask has nothing to send back."""
+    load_sparse_kernels()
 
 
 def _worker_chunk(chunk: list[Task], spool: Path | None = None) -> ChunkResult:
@@ -270,6 +267,7 @@ class DaskEngine:
         n = len(self._client.scheduler_info().get("workers", {})) or 1
         self.workers = n
         self._res = self._client.scatter(self.res, broadcast=True)
+        self._client.run(_load_kernels)
         return self
 
     def __exit__(self, *exc):
@@ -304,6 +302,8 @@ def make_engine(kind: str, res: Resources, workers: int, n_chunks: int, schedule
     if kind != "local":
         raise ValueError(f"unknown engine {kind!r}; use one of {ENGINES}")
     small = n_bytes is not None and n_bytes < IN_PROCESS_BYTES
+    if not small:
+        _load_kernels()  # here, or in the workers forked from here
     if workers <= 1 or n_chunks <= 1 or small:
-        return InProcessEngine(res, large=not small)
+        return InProcessEngine(res)
     return LocalEngine(res, min(workers, n_chunks), spool)

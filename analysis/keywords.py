@@ -6,7 +6,6 @@ report is segmented once for counts, keywords and themes alike.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -141,28 +140,40 @@ def _spreader(lo: np.ndarray, hi: np.ndarray, to_lo: np.ndarray, to_hi: np.ndarr
     are scipy's private ones: without them (or scipy), numpy's bincount adds the same
     terms in the same order (tests/analysis/test_textrank_sparse.py).
     """
-    if sparse is None:
-        # Importing scipy.sparse costs ~0.12 s: worth it for a build of more than a few
-        # files, whose engine loads it at start (engines.load_sparse_kernels), not for
-        # the few reports of a rebuild or an upload. Same floats either way.
-        sparse = "scipy.sparse._sparsetools" in sys.modules
-    if sparse:
-        try:
-            from scipy.sparse._sparsetools import csc_matvec, csr_matvec
-        except ImportError:
-            sparse = False
-        else:
-            indptr = np.searchsorted(lo, np.arange(n + 1)).astype(lo.dtype)
+    kernels = _SPARSE_KERNELS if sparse is None else (load_sparse_kernels() if sparse else None)
+    if kernels is not None:
+        csc_matvec, csr_matvec = kernels
+        indptr = np.searchsorted(lo, np.arange(n + 1)).astype(lo.dtype)
 
-            def spread(scores: np.ndarray) -> np.ndarray:
-                new = np.zeros(n)
-                csc_matvec(n, n, indptr, hi, to_hi, scores, new)  # from the neighbours below
-                csr_matvec(n, n, indptr, hi, to_lo, scores, new)  # then from those above
-                return new
-            return spread
+        def spread(scores: np.ndarray) -> np.ndarray:
+            new = np.zeros(n)
+            csc_matvec(n, n, indptr, hi, to_hi, scores, new)  # from the neighbours below
+            csr_matvec(n, n, indptr, hi, to_lo, scores, new)  # then from those above
+            return new
+        return spread
     # Each node's incoming terms in the order above: those from below, then those from above.
     dst, src, share = np.concatenate([hi, lo]), np.concatenate([lo, hi]), np.concatenate([to_hi, to_lo])
     return lambda scores: np.bincount(dst, weights=share * scores[src], minlength=n)
+
+
+# scipy's private sparse kernels, once loaded (load_sparse_kernels); None: numpy's bincount.
+_SPARSE_KERNELS: tuple | None = None
+
+
+def load_sparse_kernels() -> tuple | None:
+    """Load scipy's sparse kernels for TextRank, and return them (None without scipy).
+
+    Importing scipy.sparse costs ~0.12 s: a build of more than a few files does it at
+    start (engines), not the few reports of a rebuild or an upload. Same floats either
+    way. The one place that names scipy's private module."""
+    global _SPARSE_KERNELS
+    if _SPARSE_KERNELS is None:
+        try:
+            from scipy.sparse._sparsetools import csc_matvec, csr_matvec
+        except ImportError:
+            return None
+        _SPARSE_KERNELS = (csc_matvec, csr_matvec)
+    return _SPARSE_KERNELS
 
 
 def _power_iteration(spread, scores: np.ndarray, damping: float, max_iter: int, tol: float) -> np.ndarray:

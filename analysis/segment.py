@@ -195,15 +195,7 @@ class ContentFilter:
         """
         if not segmenter.tags_by_word or "\n" in text:  # line breaks: see of_text
             return self(segmenter.tag(text))
-        memo = self._verdicts(segmenter)
-        try:  # one pass when every token has been seen (the only KeyError possible here)
-            return list(filter(None, look_up_all(memo, words)))
-        except KeyError:
-            pass
-        # The distinct tokens not seen yet: set.difference with a dict looks each one up
-        # in the dict, in C.
-        self._learn(set(words).difference(memo), text, segmenter, memo)
-        return list(filter(None, look_up_all(memo, words)))
+        return self.of_text(words, segmenter, text)  # a text of one line: no LINE_BREAK in it
 
     def of_text(self, words: list[str], segmenter: "Segmenter", text: str | None = None) -> list[tuple[str, str]] | None:
         """The content terms of a text whose tokens are `words` (== segmenter.cut(text)),

@@ -123,7 +123,7 @@ def test_engines_for_more_than_a_few_files_load_textrank_kernels(monkeypatch):
 
     res = Resources()
     loaded = []
-    monkeypatch.setattr(engines, "load_sparse_kernels", lambda: loaded.append(True))
+    monkeypatch.setattr(engines, "_load_kernels", lambda: loaded.append(True))
     with engines.make_engine("local", res, 1, 40, n_bytes=engines.IN_PROCESS_BYTES) as big:
         assert big.name == "in-process"
     assert loaded == [True]
