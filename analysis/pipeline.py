@@ -189,11 +189,6 @@ def analyse_file_columns(data: bytes, source_file: str, res: Resources, *, conte
     return columns
 
 
-def analyse_file_tables(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, pa.Table]:
-    """`analyse_file_columns` as Arrow tables."""
-    return to_tables(analyse_file_columns(data, source_file, res, content_hash=content_hash))
-
-
 def to_tables(columns: dict[str, dict[str, list]]) -> dict[str, pa.Table]:
     tables = {}
     for name, cols in columns.items():

@@ -2,9 +2,10 @@
 
     python bench/profile_analysis.py [DIR] [--limit 200] [--passes 3] [--steps]
 
-Runs `pipeline.analyse_file_tables` (what `python -m analysis build` runs per file) over
-the first `--limit` files under DIR (default /tmp/b3/corpus-1000, sorted by path) in one
-process, `--passes` times, and prints the CPU time (`time.process_time`, not wall time:
+Runs `engines.analyse_chunk` (what the build's workers run: the per-file analysis, and
+one conversion to Arrow per chunk of files, `engines.chunk_tasks`), with TextRank's scipy
+kernels loaded as in the workers, over the first `--limit` files under DIR (default
+/tmp/b3/corpus-1000, sorted by path) in one process, `--passes` times, and prints the CPU time (`time.process_time`, not wall time:
 the machine is shared) of each pass per MB of input and the minimum over the warm
 passes (all but the first, which fills the per-process memos and loads the engine).
 
@@ -33,10 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis.engines import _rare_gc  # noqa: E402
-from analysis.pipeline import Resources, analyse_file_tables  # noqa: E402
+from analysis.engines import Task, _rare_gc, analyse_chunk, chunk_tasks  # noqa: E402
+from analysis.keywords import load_sparse_kernels  # noqa: E402
+from analysis.pipeline import Resources  # noqa: E402
 
-# (label, module file suffix, function name): the steps of analyse_file_tables, then
+# (label, module file suffix, function name): the steps of analyse_file_columns, then
 # parts of a step (indented labels, left out of "other").
 STEPS = [
     ("reading", "readers.py", "read_bytes"),
@@ -60,9 +62,10 @@ def load(directory: Path, limit: int) -> list[tuple[str, bytes]]:
 
 def run_pass(files: list[tuple[str, bytes]], res: Resources) -> float:
     with _rare_gc():  # the collector's thresholds of the build's workers
+        tasks = [Task(Path(name), name, str(k), len(data), data) for k, (name, data) in enumerate(files)]
         start = time.process_time()
-        for name, data in files:
-            analyse_file_tables(data, name, res)
+        for chunk in chunk_tasks(tasks, 2):
+            analyse_chunk(chunk, res)
         return time.process_time() - start
 
 
@@ -74,10 +77,10 @@ def step_times(files: list[tuple[str, bytes]], res: Resources, mb: float) -> lis
     def cumulative(suffix: str, name: str) -> float:
         return sum(v[3] for (file, _, fn), v in stats.items() if fn == name and file.endswith(suffix)) / mb
 
-    whole = cumulative("pipeline.py", "analyse_file_tables")
+    whole = cumulative("engines.py", "analyse_chunk")
     steps = [(label, cumulative(suffix, name)) for label, suffix, name in STEPS]
     other = whole - sum(cost for label, cost in steps if not label.startswith(" "))
-    return [("whole file", whole)] + steps + [("other (columns to Arrow, glue)", other)]
+    return [("whole (per MB)", whole)] + steps + [("other (columns to Arrow, glue)", other)]
 
 
 def main(argv=None) -> int:
@@ -92,6 +95,7 @@ def main(argv=None) -> int:
     files, unseen = both[: args.limit], both[args.limit :]
     mb = sum(len(data) for _, data in files) / 1e6
     res = Resources().load()
+    load_sparse_kernels()
     print(f"{len(files)} files, {mb:.1f} MB from {args.directory}")
     costs = []
     for k in range(args.passes):
