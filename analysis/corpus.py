@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +48,7 @@ import pyarrow.parquet as pq
 
 from analysis import keywords
 from analysis.schema import TABLES
-from analysis.store import prefetched, read_part
+from analysis.store import map_parts, prefetched, read_part, run_starts
 
 KEYWORDS_SCHEMA = TABLES["keywords"].schema
 DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int64()), ("background", pa.float64())])
@@ -152,9 +151,8 @@ class _Rows:
 
     def runs(self) -> tuple[np.ndarray, np.ndarray]:
         """(start, length) of each report's rows (the workers write them report by report)."""
-        c = self.report_codes
-        starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]])) if len(c) else np.zeros(0, np.int64)
-        return starts, np.diff(np.append(starts, len(c)))
+        starts = run_starts(self.report_codes)
+        return starts, np.diff(np.append(starts, len(self.report_codes)))
 
     def select(self, reports: set[str]) -> "_Rows":
         wanted = np.array([r in reports for r in self.report_names], dtype=bool)
@@ -504,8 +502,8 @@ def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: 
         vocab = scan(tf_parts)
         background = jieba_background(vocab.terms) if len(vocab.terms) else np.zeros(0)
         idf = idf_of(vocab.df, background, n_reports, alpha)
-        with ThreadPoolExecutor(max_workers=2) as pool:  # Parquet and numpy work without the GIL
-            tables = list(pool.map(lambda k: score_part(k, tf_parts[k], vocab, idf, top_k), range(len(tf_parts))))
+        # Parquet and numpy work without the GIL; two threads (the parts are scored whole)
+        tables = map_parts(lambda k: score_part(k, tf_parts[k], vocab, idf, top_k), range(len(tf_parts)), threads=2)
         tables += [read_part(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
         df_table = pa.table({"term": vocab.terms, "df": vocab.df, "background": background}, schema=DF_SCHEMA)
         info = {"incremental": False}

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -78,12 +78,12 @@ def table_files(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
 
 
-def map_parts(read: Callable[[Path], T], paths: list[Path]) -> list[T]:
-    """`read` of every part, in order; on four threads when there are several, since
+def map_parts(read: Callable[[K], T], paths: Sequence[K], threads: int = 4) -> list[T]:
+    """`read` of every part, in order; on `threads` threads when there are several, since
     pyarrow decodes without holding the GIL."""
     if len(paths) < 2:
         return [read(p) for p in paths]
-    with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
+    with ThreadPoolExecutor(max_workers=min(threads, len(paths))) as pool:
         return list(pool.map(read, paths))
 
 
