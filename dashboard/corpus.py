@@ -11,10 +11,11 @@ What is held in memory is what every click needs, in the form the click needs it
   and targets (1.2 million) are read in a background thread started once the first
   page is drawn (`start_loading`): the overview needs neither, so it does not wait.
 
-What is not held: the text of reports and paragraphs.
-They stay in the Parquet files and are read through DuckDB by the views that show
-text (one report, the paragraphs behind a theme, keyword in context), so the
-server's memory does not grow with the corpus's text.
+What is not held: the text of the paragraphs (a report's text is its paragraphs).
+It stays in the Parquet files and the views that show text (one report, the paragraphs
+behind a theme, keyword in context) read the row groups of the reports they need
+(`dashboard.paragraph_text`); DuckDB scans it only to count a term over the whole corpus.
+So the server's memory does not grow with the corpus's text.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from dashboard.filters import Filter, FilterOptions, filter_options, filtered_ma
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
-REPORT_META = [c for c in TABLES["reports"].column_names if c != "text"]
+REPORT_META = TABLES["reports"].column_names
 THEME_COLUMNS = ["report_id", "paragraph_no", "theme", "score"]
 SPEAKER_COLUMNS = ["report_id", "paragraph_no", "speaker"]
 TERM_COLUMNS = ["report_id", "speaker", "term", "count"]

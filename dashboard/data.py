@@ -8,7 +8,8 @@ read twice.
 A `dashboard.corpus.Corpus` holds one store (plus a session's uploads): report
 metadata, themes, benchmarks and files as small frames, keywords and term counts as
 CSR arrays (`dashboard.term_index`), targets read on first use; the text stays in the
-Parquet files and is read through DuckDB by the views that show it. It is shared by
+Parquet files and is read, a few reports' row groups at a time, by the views that show
+it (`dashboard.paragraph_text`). It is shared by
 all sessions through `st.cache_resource` and never mutated.
 
 A `Filter` becomes a boolean mask over the reports; queries are cached with
@@ -667,8 +668,9 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
-    one = _c.reports["report_id"].to_numpy() == report_id  # read from the part file holding it
-    paras = _c.paragraph_rows(np.flatnonzero(one), ["paragraph_no", "speaker", "text"]).to_pandas()
+    i = _c._by_id.get(report_id)
+    rows = np.array([] if i is None else [int(i)], dtype=np.int64)  # its row groups only
+    paras = _c.paragraph_rows(rows, ["paragraph_no", "speaker", "text"]).to_pandas()
     th = _c.themes[_c.themes["report_id"] == report_id]
     th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)
