@@ -156,6 +156,26 @@ def first_two_chars(pattern: re.Pattern, after_first: str = "") -> re.Pattern | 
                       pattern.flags & re.ASCII)
 
 
+def chars_of(pattern: str) -> frozenset[str]:
+    """The characters a match of `pattern` can hold, but for \\d's (str.isdecimal): its
+    literals and class members outside look-arounds (which hold none). Raises ValueError
+    on what it cannot list (a range, \\w, a negated class)."""
+    out, todo = set(), list(_parser.parse(pattern))
+    while todo:
+        op, av = todo.pop()
+        if op is C.LITERAL:
+            out.add(chr(av))
+        elif op is C.IN:
+            todo += av
+        elif op is C.BRANCH:
+            todo += [item for seq in av[1] for item in seq]
+        elif op in (C.SUBPATTERN, C.MAX_REPEAT, C.MIN_REPEAT):
+            todo += av[-1]
+        elif not (op in (C.ASSERT, C.ASSERT_NOT, C.AT) or (op is C.CATEGORY and av is C.CATEGORY_DIGIT)):
+            raise ValueError(f"cannot list the characters of {op} {av}")
+    return frozenset(out)
+
+
 class Scanner:
     """`Scanner(p).finditer(s, pos, endpos)` yields the matches of `p.finditer(s, pos, endpos)`.
 

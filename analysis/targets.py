@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from analysis.scan import Scanner, first_chars
+from analysis.scan import Scanner, chars_of, first_chars
 from analysis.sentences import sentence_spans
 from analysis.widths import width_forms
 
@@ -167,30 +167,7 @@ _QTY_UNIT = re.compile(
 )
 
 
-def _chars_of(pattern: str) -> frozenset[str]:
-    """The characters a match of `pattern` can hold, but for \\d's (str.isdecimal): its
-    literals and class members outside look-arounds (which hold none). Raises on what it
-    cannot list (a range, \\w, a negated class)."""
-    from re import _constants as C
-    from re import _parser
-
-    out, todo = set(), list(_parser.parse(pattern))
-    while todo:
-        op, av = todo.pop()
-        if op is C.LITERAL:
-            out.add(chr(av))
-        elif op is C.IN:
-            todo += av
-        elif op is C.BRANCH:
-            todo += [item for seq in av[1] for item in seq]
-        elif op in (C.SUBPATTERN, C.MAX_REPEAT, C.MIN_REPEAT):
-            todo += av[-1]
-        elif not (op in (C.ASSERT, C.ASSERT_NOT) or (op is C.CATEGORY and av is C.CATEGORY_DIGIT)):
-            raise ValueError(f"cannot list the characters of {op} {av}")
-    return frozenset(out)
-
-
-_QTY_CHARS = _chars_of(_QTY.pattern)  # what a match of _QTY can run over
+_QTY_CHARS = chars_of(_QTY.pattern)  # what a match of _QTY can run over
 # The groups of _QTY and _QTY_UNIT in order: _qty_hit takes them with one m.groups()
 # call instead of a look-up per name.
 _QTY_GROUPS = ("num", "u1", "sep", "num2", "ap1", "mult", "ap2", "base", "post")
@@ -305,7 +282,7 @@ _LEAD = re.compile(
 )
 # The characters a match of _LEAD can start with: three clauses in four start with none,
 # told by a set look-up instead of a match call.
-_LEAD_FIRST = frozenset(filter(first_chars(_LEAD).match, _chars_of(_LEAD.pattern)))  # pattern parsed once
+_LEAD_FIRST = frozenset(filter(first_chars(_LEAD).match, chars_of(_LEAD.pattern)))  # pattern parsed once
 # Trailing level verbs and hedges (达到, 控制在, 提高到): the value is the level, the verb
 # is not the indicator. Change verbs (增长, 下降) are kept.
 _TRAIL = re.compile(
