@@ -57,15 +57,9 @@ def _runaway_cut(line: str, start: int) -> int:
     return hi
 
 
-def _union_of_classes(*patterns: re.Pattern) -> re.Pattern:
-    """One character class holding the characters of several ([...] patterns only)."""
-    assert all(p.pattern.startswith("[") and p.pattern.endswith("]") for p in patterns)
-    return re.compile("[" + "".join(p.pattern[1:-1] for p in patterns) + "]")
-
-
 # Zero-width and control characters dropped in one pass: deleting the characters of two
 # sets one after the other or at once leaves the same text.
-_DROPPED = _union_of_classes(R.ZERO_WIDTH, R.CONTROL)
+_DROPPED = R.union_of_classes(R.ZERO_WIDTH, R.CONTROL)
 
 
 def strip_control(text: str) -> str:

@@ -19,6 +19,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.resources import union_of_classes
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "SUPPORTED_SUFFIXES",
@@ -210,7 +212,7 @@ _JUNK_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff\ue000-\u
 _LINE_END_RE = re.compile("[\x0b\x0c\x85\u2028\u2029]")
 # Every character _clean changes (\r, the line ends above, controls, surrogates): most
 # texts hold none, and one search for them is cheaper than the five passes.
-_TO_CLEAN_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_TO_CLEAN_RE = union_of_classes(_LINE_END_RE, _CONTROL_RE, _SURROGATE_RE)
 
 
 def _clean(text: str) -> str:
