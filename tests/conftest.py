@@ -20,3 +20,10 @@ def load_test_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def seed_lines() -> list[str]:
+    """The non-empty lines of the seed reports, files in name order (raw text, not cleaned)."""
+    return [line for path in sorted((ROOT / "seeds").glob("*.txt"))
+            for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]

@@ -438,19 +438,15 @@ def test_any_text_gives_consistent_rows(text):
 # --- the build's fast paths give what the straightforward code gives ------------------
 
 
-def _seed_lines() -> list[str]:
-    return [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-
-
-def test_quantity_rows_are_the_fields_of_extract_quantities():
+def test_quantity_rows_are_the_fields_of_extract_quantities(seed_lines):
     from analysis.targets import quantity_rows
 
-    for line in _seed_lines():
+    for line in seed_lines:
         assert [Quantity(*row) for row in quantity_rows(line)] == extract_quantities(line)
         assert [dataclasses.astuple(q) for q in extract_quantities(line)] == quantity_rows(line)
 
 
-def test_indicator_trim_strips_trailing_words_once_as_twice():
+def test_indicator_trim_strips_trailing_words_once_as_twice(seed_lines):
     # _trim strips the trailing level words (达到, 控制在 ...) before cutting the clause and
     # used to strip again after; the second strip can only differ across a line break.
     from analysis import targets as T
@@ -466,7 +462,7 @@ def test_indicator_trim_strips_trailing_words_once_as_twice():
         a = m.end() if m else a
         return a, T._strip_trail(w, a, b)
 
-    clauses = [width_forms(c)[1] for line in _seed_lines() for c in re.split(r"[，,；;：:。！？!?]", line) if c]
+    clauses = [width_forms(c)[1] for line in seed_lines for c in re.split(r"[，,；;：:。！？!?]", line) if c]
     clauses += ["全年确保达到", "要把\n达到", "实现\n达到", "力争达到了", "今年以来累计达到\n"]
     for w in clauses:
         for a in range(0, len(w), max(1, len(w) // 4)):
@@ -532,10 +528,10 @@ def test_every_time_phrase_holds_a_precheck_character():
                 assert chars.search(m.group()), (pattern is T._CUT, text, m.group())
 
 
-def test_rows_with_the_time_phrase_prechecks_are_the_rows_without(monkeypatch):
+def test_rows_with_the_time_phrase_prechecks_are_the_rows_without(monkeypatch, seed_lines):
     from analysis import targets as T
 
-    texts = _time_phrase_texts() + _seed_lines()
+    texts = _time_phrase_texts() + seed_lines
     fast = [T.quantity_rows(t) for t in texts]
     deadline = [f.name for f in dataclasses.fields(Quantity)].index("deadline")
     assert sum(1 for rows in fast for row in rows if row[deadline]) > 100

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 
 from analysis import targets as T
 from analysis.widths import width_forms
 
-SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 
 # _QTY as it was written before the look-ahead guards (git 9baa8aa).
 PLAIN_QTY = re.compile(
@@ -47,10 +45,6 @@ def _plain(work: str) -> list[re.Match]:
 def _random_texts(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 25))) for _ in range(n)]
-
-
-def _seed_paragraphs() -> list[str]:
-    return [p for path in SEEDS for p in path.read_text(encoding="utf-8").split("\n") if p.strip()]
 
 
 # (text, rows as (value, unit, span), spans of the matches with a unit)
@@ -110,8 +104,8 @@ def test_qty_unit_matches_where_qty_has_a_unit():
             assert _sig(filter(None, [T._QTY_UNIT.match(text, i)])) == _sig(filter(None, [want])), (text, i)
 
 
-def test_guarded_qty_is_the_plain_pattern():
-    for text in _random_texts(3000, 13) + [width_forms(p)[1] for p in _seed_paragraphs()]:
+def test_guarded_qty_is_the_plain_pattern(seed_lines):
+    for text in _random_texts(3000, 13) + [width_forms(p)[1] for p in seed_lines]:
         assert _sig(T._QTY.finditer(text)) == _sig(PLAIN_QTY.finditer(text)), text
 
 
@@ -127,8 +121,8 @@ def test_num_start_is_num_first_on_every_character():
     assert re.findall(T._HAS_NUMBER, every) == PLAIN_HAS_NUMBER.findall(every)
 
 
-def test_rows_on_the_seeds_are_the_plain_rule_rows(monkeypatch):
-    texts = _seed_paragraphs()
+def test_rows_on_the_seeds_are_the_plain_rule_rows(monkeypatch, seed_lines):
+    texts = seed_lines
     fast = [T.quantity_rows(t) for t in texts]
     assert sum(map(len, fast)) > 50
     for t in texts:

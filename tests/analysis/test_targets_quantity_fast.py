@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ from analysis import targets as T
 from analysis.scan import Scanner, first_chars
 from analysis.widths import width_forms
 
-SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 BMP = "".join(map(chr, range(0x10000)))
 FIELDS = ("span", "indicator", "unit", "value", "value_max", "hedge", "deadline", "kind")
 
@@ -176,12 +174,8 @@ def _random_texts(n: int, seed: int) -> list[str]:
     return ["".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 40))) for _ in range(n)]
 
 
-def _seed_paragraphs() -> list[str]:
-    return [p for path in SEEDS for p in path.read_text(encoding="utf-8").split("\n") if p.strip()]
-
-
-def test_rows_are_the_plain_rows(request):
-    texts = [text for text, _ in TRICKY] + _random_texts(6000, 21) + _seed_paragraphs()
+def test_rows_are_the_plain_rows(request, seed_lines):
+    texts = [text for text, _ in TRICKY] + _random_texts(6000, 21) + seed_lines
     fast = [T.quantity_rows(t) for t in texts]
     assert sum(map(len, fast)) > 2000
     request.getfixturevalue("plain")
@@ -193,9 +187,9 @@ def test_rows_are_the_plain_rows(request):
     [(T._CUES_SCAN, T._CUES), (T._DEADLINE_SCAN, T._DEADLINE), (T._CUT_SCAN, T._CUT)],
     ids=["cues", "deadline", "cut"],
 )
-def test_narrowed_scanners_find_the_patterns_matches(scanner, pattern):
+def test_narrowed_scanners_find_the_patterns_matches(scanner, pattern, seed_lines):
     rng = random.Random(22)
-    texts = _random_texts(3000, 23) + [width_forms(p)[1] for p in _seed_paragraphs()]
+    texts = _random_texts(3000, 23) + [width_forms(p)[1] for p in seed_lines]
     for text in texts:
         pos, endpos = rng.randint(0, len(text)), rng.randint(0, len(text))
         want = [m.span() for m in pattern.finditer(text, pos, endpos)]
