@@ -389,7 +389,7 @@ class Segmenter:
         if in_context:
             # Tagged in their lines (a token never spans a line break, see split_lines):
             # a report is not tagged whole for one word found by the HMM in one paragraph.
-            for line in text.split("\n") if "\n" in text else (text,):
+            for line in text.split("\n"):
                 if any(w in line for w in in_context):
                     memo.update((w, (w, t)) for w, t in self._tag_text(line))
 
