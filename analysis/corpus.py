@@ -16,15 +16,19 @@ Full computation, two passes over the parts:
    `top_k` per report (a partition per report, ties by term in code point order).
 
 The vocabulary with its document frequencies and jieba IDF is kept in the build as the
-hidden `_df` table. An incremental build (`Changes`: same number of reports as before)
-updates it by the terms of the reports added and removed, and re-scores only the
-reports whose keywords can have moved: the new ones, and those holding a term whose
-document frequency changed when that term was among their keywords or now weighs at
-least as much as their last one (`_may_move`). Every other report keeps its rows of the
-previous build, which a full computation reproduces exactly (same inputs, same
-operations; tests/analysis/test_store_parts.py compares the two). One pass over the
-parts then suffices. When the number of reports changes, every IDF moves and the full
-computation runs.
+hidden `_df` table, and each report's best `top_k + EXTRA_CANDIDATES` rows with their
+weights, counts and a bound no row left out exceeds as the hidden `_cand` table. An
+incremental build (`Changes`: same number of reports as before) updates `_df` by the
+terms of the reports added and removed, and re-scores only the reports whose keywords
+can have moved: a report whose candidates hold a term whose document frequency changed
+is updated from its candidates alone while they still decide its top `top_k`
+(`_from_candidates`; no `_tf` part is read for it); the new reports, and those whose
+candidates no longer decide (or where a term that became rarer, left out of them, now
+weighs more than their bound), are scored from their `_tf` rows (`_from_rows`). A report
+holding no changed term keeps its rows of the previous build, which a full computation
+reproduces exactly (same inputs, same operations; tests/analysis/test_store_parts.py
+compares the two after successive edits). When the number of reports changes, every
+IDF moves and the full computation runs.
 
 The numbers are those of `keywords.tfidf_keywords` and of the DuckDB SQL this replaced
 (tests/analysis/test_corpus.py): corpus IDF = ln((1 + N) / (1 + df)) + 1, blended with
@@ -52,6 +56,12 @@ from analysis.store import map_parts, prefetched, read_part, run_starts
 
 KEYWORDS_SCHEMA = TABLES["keywords"].schema
 DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int64()), ("background", pa.float64())])
+# The hidden `_cand` table: each report's best rows beyond its keywords, for the next
+# incremental build (`_from_candidates`); `total` is the report's term count, `bound` a
+# weight no row left out exceeds (-inf when none was left out).
+CAND_SCHEMA = pa.schema([("report_id", pa.string()), ("term", pa.string()), ("count", pa.int64()),
+                         ("total", pa.int64()), ("weight", pa.float64()), ("bound", pa.float64())])
+EXTRA_CANDIDATES = 10
 TF_COLUMNS = ["term", "report_id", "count"]
 
 
@@ -67,6 +77,7 @@ class Changes:
     previous_keywords: Path
     previous_df: Path
     n_reports_before: int
+    previous_cand: Path | None = None
     added_reports: set[str] = field(default_factory=set)
     removed_reports: set[str] = field(default_factory=set)
     added: list[pa.Table] = field(default_factory=list)
@@ -84,7 +95,8 @@ class Changes:
         (self.added_reports if added else self.removed_reports).update(pc.unique(tf["report_id"]).to_pylist())
 
     def usable(self, n_reports: int) -> bool:
-        return self.n_reports_before == n_reports and self.previous_keywords.exists() and self.previous_df.exists()
+        return (self.n_reports_before == n_reports and self.previous_keywords.exists() and self.previous_df.exists()
+                and self.previous_cand is not None and self.previous_cand.exists())
 
     def delta(self) -> pa.Table:
         """(term, n): the change in document frequency of every term whose frequency changed."""
@@ -246,27 +258,45 @@ def jieba_idf_arrays() -> tuple[pa.Array, np.ndarray, float]:
 # --- scoring ------------------------------------------------------------------------------------
 
 
-def _score(rows: _Rows, row_idf: np.ndarray, top_k: int) -> pa.Table:
-    """Keyword rows: the top `top_k` TF-IDF terms of each report among `rows`."""
+def _score(rows: _Rows, row_idf: np.ndarray, top_k: int) -> tuple[pa.Table, pa.Table]:
+    """(keyword rows, candidate rows): the top `top_k` TF-IDF terms of each report among
+    `rows`, and its top `top_k + EXTRA_CANDIDATES` with the weight they stay above."""
     if len(rows.counts) == 0:
-        return KEYWORDS_SCHEMA.empty_table()
+        return KEYWORDS_SCHEMA.empty_table(), CAND_SCHEMA.empty_table()
     starts, lengths = rows.runs()
-    totals = np.add.reduceat(rows.counts, starts).astype(float)
+    sums = np.add.reduceat(rows.counts, starts)
+    totals = sums.astype(float)
     weight = (rows.counts.astype(float) / np.repeat(totals, lengths)) * row_idf
-    keep, ranks = _top_k(weight, starts, lengths, rows.term_codes, rows.term_names, top_k)
+    listed = top_k + EXTRA_CANDIDATES
+    keep, ranks = _top_k(weight, starts, lengths, rows.term_codes, rows.term_names, listed + 1)
+    run = np.repeat(np.arange(len(starts)), lengths)[keep]
+    bound = np.full(len(starts), -np.inf)  # the best weight left out: the row ranked listed + 1
+    bound[run[ranks == listed + 1]] = weight[keep[ranks == listed + 1]]
+    keep, ranks, run = keep[ranks <= listed], ranks[ranks <= listed], run[ranks <= listed]
+    report_ids = pa.array(rows.report_names, pa.string()).take(pa.array(rows.report_codes[keep]))
+    terms = rows.term_names.take(pa.array(rows.term_codes[keep]))
+    candidates = pa.table({
+        "report_id": report_ids, "term": terms, "count": pa.array(rows.counts[keep], pa.int64()),
+        "total": pa.array(sums[run], pa.int64()), "weight": pa.array(weight[keep], pa.float64()),
+        "bound": pa.array(bound[run], pa.float64()),
+    }, schema=CAND_SCHEMA)
+    return _keyword_rows(candidates, ranks, top_k), candidates
+
+
+def _keyword_rows(candidates: pa.Table, ranks: np.ndarray, top_k: int) -> pa.Table:
+    """The keyword table's rows of the candidate rows ranked `top_k` or better."""
+    top = candidates.filter(pa.array(ranks <= top_k))
     return pa.table({
-        "report_id": pa.array(rows.report_names, pa.string()).take(pa.array(rows.report_codes[keep])),
-        "term": rows.term_names.take(pa.array(rows.term_codes[keep])),
-        "weight": pa.array(weight[keep], pa.float64()),
-        "rank": pa.array(ranks, pa.int64()),
-        "method": pa.array(["tfidf"] * len(keep), pa.string()),
+        "report_id": top["report_id"], "term": top["term"], "weight": top["weight"],
+        "rank": pa.array(ranks[ranks <= top_k], pa.int64()),
+        "method": pa.array(["tfidf"] * top.num_rows, pa.string()),
     }, schema=KEYWORDS_SCHEMA)
 
 
-def score_part(k: int, path: Path, vocab: _Vocabulary, idf: np.ndarray, top_k: int) -> pa.Table:
-    """Pass 2 of the full computation: the keywords of every report in part `k`. Each
-    chunk's terms reach the IDF through the mapping of pass 1 (same dictionary, as the
-    file is the same), else through a lookup."""
+def score_part(k: int, path: Path, vocab: _Vocabulary, idf: np.ndarray, top_k: int) -> tuple[pa.Table, pa.Table]:
+    """Pass 2 of the full computation: the keyword and candidate rows of every report in
+    part `k`. Each chunk's terms reach the IDF through the mapping of pass 1 (same
+    dictionary, as the file is the same), else through a lookup."""
     rows = _Rows.of(_read(path, TF_COLUMNS))
     term_idf = np.empty(len(rows.term_names))
     for j, (dictionary, offset) in enumerate(rows.chunks):
@@ -323,37 +353,108 @@ def _updated_df(changes: Changes) -> tuple[pa.Table, pa.Table]:
 
 def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Changes, n_reports: int, alpha: float,
                  top_k: int):
-    """(keyword rows of every report, the new `_df`, what was done) from the previous build."""
+    """(keyword rows of every report, candidate rows, the new `_df`, what was done) from
+    the previous build: reports whose listed candidates hold a changed term are updated
+    from those (`_from_candidates`); the new reports, those holding a term that became
+    rarer and those whose candidates no longer decide are scored from their rows."""
     df_table, delta = _updated_df(changes)
     changed = delta["term"].combine_chunks()
+    pos, found = _positions(changed, df_table["term"])
+    changed_idf = pa.table({  # every changed term the corpus still holds, with its new IDF
+        "term": changed.filter(pa.array(found)),
+        "idf": idf_of(df_table["df"].to_numpy()[pos[found]], df_table["background"].to_numpy()[pos[found]], n_reports, alpha),
+    })
     everything = read_part(changes.previous_keywords).cast(KEYWORDS_SCHEMA)
     previous = everything.filter(pc.equal(everything["method"], "tfidf"))
-    # New IDF of the changed terms, for deciding which reports may move.
-    pos, found = _positions(changed, df_table["term"])
-    changed_idf = dict(zip(
-        changed.filter(pa.array(found)).to_pylist(),
-        idf_of(df_table["df"].to_numpy()[pos[found]], df_table["background"].to_numpy()[pos[found]], n_reports, alpha).tolist(),
-    ))
-    selected, rescore, n_touched, new_parts = [], set(), 0, []
-    top = _PreviousTop(previous, top_k)
-    holders = _holders(previous, changed, delta)
+    candidates = read_part(changes.previous_cand).cast(CAND_SCHEMA)
+    candidates = candidates.filter(pc.invert(pc.is_in(candidates["report_id"], value_set=_ids(changes.removed_reports))))
+    updated_kw, updated_cand, short = _from_candidates(candidates, changed_idf, top_k)
+    rarer = changed_idf.filter(pc.is_in(changed_idf["term"], value_set=delta.filter(pc.less(delta["n"], 0))["term"]))
+    scored_kw, scored_cand, new_parts = _from_rows(tf_parts, changes, df_table, rarer, candidates, short, n_reports,
+                                                   alpha, top_k)
+
+    rows_scored = set(pc.unique(scored_cand["report_id"]).to_pylist())
+    updated = set(pc.unique(updated_cand["report_id"]).to_pylist()) - rows_scored
+    drop = _ids(rows_scored | updated | changes.removed_reports)
+    keep_updated = _ids(updated)
+    kw = [previous.filter(pc.invert(pc.is_in(previous["report_id"], value_set=drop))),
+          updated_kw.filter(pc.is_in(updated_kw["report_id"], value_set=keep_updated)), scored_kw]
+    cand = [candidates.filter(pc.invert(pc.is_in(candidates["report_id"], value_set=drop))),
+            updated_cand.filter(pc.is_in(updated_cand["report_id"], value_set=keep_updated)), scored_cand]
+    # TextRank rows: per report, unchanged for the reports kept; read for the new ones
+    # from the parts holding them (part k of `_textrank` covers the files of part k of `_tf`).
+    textrank = everything.filter(pc.equal(everything["method"], "textrank"))
+    kw.append(textrank.filter(pc.invert(pc.is_in(textrank["report_id"], value_set=_ids(changes.removed_reports)))))
+    added = _ids(changes.added_reports - changes.removed_reports)
+    for path in ([textrank_parts[k] for k in new_parts] if len(textrank_parts) == len(tf_parts) else textrank_parts):
+        t = read_part(path).cast(KEYWORDS_SCHEMA)
+        kw.append(t.filter(pc.is_in(t["report_id"], value_set=added)))
+    info = {"changed_terms": len(changed), "from_candidates": len(updated), "rescored": len(rows_scored)}
+    return kw, pa.concat_tables(cand), df_table, info
+
+
+def _ids(reports: set[str]) -> pa.Array:
+    return pa.array(sorted(reports), pa.string())
+
+
+def _from_candidates(candidates: pa.Table, changed_idf: pa.Table, top_k: int) -> tuple[pa.Table, pa.Table, set[str]]:
+    """(keyword rows, candidate rows) of the reports whose candidates hold a changed term,
+    from the candidates alone; and the reports where they no longer decide.
+
+    A report's candidates are its best rows with their weights, and `bound`, a weight no
+    row left out exceeds. Its rows keep their counts (its file is unchanged), so a weight
+    changes only through its term's IDF: recomputed for the changed terms listed, as
+    `_score` computes it. When no term became rarer (the caller reads the reports holding
+    one), no row left out has grown past `bound`, and the top `top_k` are found among the
+    candidates as long as the `top_k`-th of them still weighs more than `bound` (or
+    nothing was left out); the others are returned to be scored from their rows.
+    """
+    hit = pc.is_in(candidates["term"], value_set=changed_idf["term"])
+    held = pc.unique(candidates["report_id"].filter(hit))
+    rows = candidates.filter(pc.is_in(candidates["report_id"], value_set=held))
+    if rows.num_rows == 0:
+        return KEYWORDS_SCHEMA.empty_table(), CAND_SCHEMA.empty_table(), set()
+    pos, found = _positions(rows["term"], changed_idf["term"])
+    fresh = (rows["count"].to_numpy().astype(float) / rows["total"].to_numpy().astype(float)) * changed_idf["idf"].to_numpy()[pos]
+    weight = np.where(found, fresh, rows["weight"].to_numpy())
+    rows = rows.set_column(rows.column_names.index("weight"), "weight", pa.array(weight, pa.float64()))
+    rows = rows.sort_by([("report_id", "ascending"), ("weight", "descending"), ("term", "ascending")])
+    ids = pc.dictionary_encode(rows["report_id"]).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    starts = run_starts(ids)
+    ranks = np.arange(len(ids)) - np.repeat(starts, np.diff(np.append(starts, len(ids)))) + 1
+    weight, bound = rows["weight"].to_numpy(), rows["bound"].to_numpy()
+    decided = np.zeros(len(starts), dtype=bool)  # per report: its top_k-th candidate above bound, or none left out
+    kth = np.flatnonzero(ranks == top_k)
+    decided[ids[kth]] = weight[kth] > bound[kth]
+    decided |= bound[starts] == -np.inf
+    ok = pa.array(decided[ids])
+    short = set(pc.unique(rows["report_id"].filter(pc.invert(ok))).to_pylist())
+    return _keyword_rows(rows.filter(ok), ranks[decided[ids]], top_k), rows.filter(ok), short
+
+
+def _from_rows(tf_parts: list[Path], changes: Changes, df_table: pa.Table, rarer: pa.Table, candidates: pa.Table,
+               short: set[str], n_reports: int, alpha: float, top_k: int) -> tuple[pa.Table, pa.Table, list[int]]:
+    """(keyword rows, candidate rows, parts holding new reports) of the reports scored from
+    their `_tf` rows: the new ones, those in `short`, and those where a term of `rarer`
+    (term, idf: its IDF rose) left out of their candidates now weighs more than their bound."""
+    wanted_short = _ids(short)
+    passed = _Passed(candidates, rarer) if rarer.num_rows else None
 
     def load(k: int) -> pa.Table | None:
-        """Part k of `_tf` when a report in it may need rescoring, else None. Only reads
-        (no shared state changes): the next parts are read on threads meanwhile."""
-        linked, path = k in changes.linked_parts, tf_parts[k]
-        if linked and not changed_idf:
-            return None  # nothing new in it, nothing in it can move
-        if linked and holders is not None and not _holds_any(path, holders):
-            return None  # no report in it had a changed term among its keywords, see _holders
-        # one read of the whole part: the term column is most of it, so reading it alone
-        # first (to skip parts without a changed term) cost more than it saved, as an
-        # edit almost always changes the document frequency of some common word
+        """Part k of `_tf` when a report in it may need scoring, else None. Only reads (no
+        shared state changes): the next parts are read on threads meanwhile."""
+        path = tf_parts[k]
+        if k not in changes.linked_parts:
+            return _read(path, TF_COLUMNS)  # new or changed files' reports
+        holds_short = bool(short) and _holds_any(path, wanted_short)
+        if not holds_short and passed is None:
+            return None
         table = _read(path, TF_COLUMNS)
-        if linked and not any(pc.any(pc.is_in(c.dictionary, value_set=changed)).as_py() for c in table.column("term").chunks):
-            return None  # holds none of the changed terms
-        return table
+        if holds_short or any(pc.any(pc.is_in(c.dictionary, value_set=rarer["term"])).as_py() for c in table.column("term").chunks):
+            return table
+        return None
 
+    selected, new_parts = [], []
     for k, table in enumerate(prefetched(load, range(len(tf_parts)))):  # each part read once (at most)
         if table is None:
             continue
@@ -362,54 +463,52 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
         wanted = (changes.added_reports & in_part) - changes.removed_reports
         if wanted:
             new_parts.append(k)
-        if changed_idf:
-            touched = _touched(rows, changed)
-            n_touched += len({r for r, _, _ in touched})
-            wanted |= _may_move(touched, _totals(rows), top, changed_idf, top_k)
+        wanted |= short & in_part
+        if passed is not None:
+            wanted |= passed.reports(rows)
         if wanted:
-            rescore |= wanted
             part = rows.select(wanted)
             selected.append(pa.table({
                 "report_id": pa.array(part.report_names, pa.string()).take(pa.array(part.report_codes)),
                 "term": part.term_names.take(pa.array(part.term_codes)),
                 "count": pa.array(part.counts, pa.int64()),
             }))
-    drop = pa.array(sorted(rescore | changes.removed_reports), pa.string())
-    tables = [previous.filter(pc.invert(pc.is_in(previous["report_id"], value_set=drop)))]
-    # TextRank rows: per report, unchanged for the reports kept; read for the new ones
-    # from the parts holding them (part k of `_textrank` covers the files of part k of `_tf`).
-    textrank = everything.filter(pc.equal(everything["method"], "textrank"))
-    gone = pa.array(sorted(changes.removed_reports), pa.string())
-    tables.append(textrank.filter(pc.invert(pc.is_in(textrank["report_id"], value_set=gone))))
-    added = pa.array(sorted(changes.added_reports - changes.removed_reports), pa.string())
-    for path in ([textrank_parts[k] for k in new_parts] if len(textrank_parts) == len(tf_parts) else textrank_parts):
-        t = read_part(path).cast(KEYWORDS_SCHEMA)
-        tables.append(t.filter(pc.is_in(t["report_id"], value_set=added)))
-    if selected:
-        rows = _Rows.of(pa.concat_tables(selected))
-        pos, _ = _positions(rows.term_names, df_table["term"])  # every selected term is in the corpus
-        term_idf = idf_of(df_table["df"].to_numpy()[pos], df_table["background"].to_numpy()[pos], n_reports, alpha)
-        tables.append(_score(rows, term_idf[rows.term_codes], top_k))
-    info = {"changed_terms": len(changed), "touched": n_touched, "rescored": len(rescore)}
-    return tables, df_table, info
+    if not selected:
+        return KEYWORDS_SCHEMA.empty_table(), CAND_SCHEMA.empty_table(), new_parts
+    rows = _Rows.of(pa.concat_tables(selected))
+    pos, _ = _positions(rows.term_names, df_table["term"])  # every selected term is in the corpus
+    term_idf = idf_of(df_table["df"].to_numpy()[pos], df_table["background"].to_numpy()[pos], n_reports, alpha)
+    return (*_score(rows, term_idf[rows.term_codes], top_k), new_parts)
 
 
-def _holders(previous: pa.Table, changed: pa.Array, delta: pa.Table) -> pa.Array | None:
-    """The reports whose previous keywords hold a changed term, when those are the only
-    reports of unchanged parts whose keywords can move; None when any report may move.
+class _Passed:
+    """Finds the reports where a term that became rarer, left out of their candidates,
+    now weighs more than their bound (their candidates no longer hold their best rows).
+    A listed one is updated by `_from_candidates`; a report the candidates do not know
+    (a new one) is scored anyway."""
 
-    IDF falls as document frequency rises (`idf_of`). When no changed term became rarer,
-    a changed term's weight in a report did not grow (the report's total is unchanged:
-    its file is unchanged), so a term below the report's k-th keyword stays below it,
-    and the other terms keep their weights: only reports holding a changed term among
-    their keywords can move (a report with fewer than k terms holds all of them). An edit
-    that adds text usually makes common words more frequent and none rarer, and then
-    the parts without such a report need not be read at all.
-    """
-    if delta.num_rows and pc.any(pc.less(delta["n"], 0)).as_py():
-        return None
-    hit = previous.filter(pc.is_in(previous["term"], value_set=changed))
-    return pc.unique(hit["report_id"])
+    def __init__(self, candidates: pa.Table, rarer: pa.Table):
+        self.rarer = rarer
+        ids = pc.dictionary_encode(candidates["report_id"]).combine_chunks()
+        self.known = ids.dictionary
+        self.bound = np.full(len(ids.dictionary), np.inf)
+        self.bound[ids.indices.to_numpy(zero_copy_only=False)] = candidates["bound"].to_numpy()
+        self.listed = pc.binary_join_element_wise(candidates["report_id"], candidates["term"], "\t")
+
+    def reports(self, rows: _Rows) -> set[str]:
+        hit = pc.is_in(rows.term_names, value_set=self.rarer["term"]).to_numpy(zero_copy_only=False)
+        if not hit.any():
+            return set()
+        at = np.flatnonzero(hit[rows.term_codes])
+        totals = np.bincount(rows.report_codes, weights=rows.counts, minlength=len(rows.report_names))
+        terms = rows.term_names.take(pa.array(rows.term_codes[at]))
+        reports = pa.array(rows.report_names, pa.string()).take(pa.array(rows.report_codes[at]))
+        idf = self.rarer["idf"].to_numpy()[_positions(terms, self.rarer["term"])[0]]
+        weight = (rows.counts[at].astype(float) / totals[rows.report_codes[at]]) * idf  # as `_score` computes it
+        pos, known = _positions(reports, self.known)
+        bound = np.where(known, self.bound[pos], np.inf)  # inf: a new report, scored anyway
+        listed = pc.is_in(pc.binary_join_element_wise(reports, terms, "\t"), value_set=self.listed).to_numpy(zero_copy_only=False)
+        return set(reports.filter(pa.array((weight > bound) & ~listed)).to_pylist())
 
 
 def _holds_any(path: Path, reports: pa.Array) -> bool:
@@ -418,93 +517,26 @@ def _holds_any(path: Path, reports: pa.Array) -> bool:
     return any(pc.any(pc.is_in(c.dictionary, value_set=reports)).as_py() for c in ids.chunks if len(c))
 
 
-def _touched(rows: _Rows, changed: pa.Array) -> list[tuple[str, str, int]]:
-    """(report, term, count) of the rows holding a changed term."""
-    hit = pc.is_in(rows.term_names, value_set=changed).to_numpy(zero_copy_only=False)
-    if not hit.any():
-        return []
-    at = np.flatnonzero(hit[rows.term_codes])
-    terms = rows.term_names.take(pa.array(rows.term_codes[at])).to_pylist()
-    return list(zip([rows.report_names[r] for r in rows.report_codes[at].tolist()], terms, rows.counts[at].tolist()))
-
-
-def _totals(rows: _Rows) -> dict[str, int]:
-    sums = np.bincount(rows.report_codes, weights=rows.counts, minlength=len(rows.report_names))
-    return dict(zip(rows.report_names, (int(s) for s in sums.tolist())))
-
-
-class _PreviousTop:
-    """The previous build's TF-IDF keywords, asked per report: its k-th weight and whether
-    a term was among its keywords (built on first use)."""
-
-    def __init__(self, previous: pa.Table, k: int):
-        self.previous, self.k = previous, k
-        self._kth: dict[str, float] | None = None
-        self._rows: dict[str, np.ndarray] = {}  # report -> positions of its rows in `previous`
-        self._terms: dict[str, set[str]] = {}  # report -> its keywords, for the reports asked about
-
-    def _load(self) -> None:
-        p = self.previous
-        last = p.filter(pc.equal(p["rank"], self.k))
-        self._kth = dict(zip(last["report_id"].to_pylist(), last["weight"].to_pylist()))
-        # Each report's rows, not a set of every (report, term) pair: an edit asks about a
-        # few thousand reports of 10,000, and the pairs' strings cost ~0.15 s to make.
-        codes = pc.dictionary_encode(p["report_id"]).combine_chunks()
-        order = np.argsort(codes.indices.to_numpy(zero_copy_only=False), kind="stable")
-        bounds = np.cumsum(np.bincount(codes.indices.to_numpy(zero_copy_only=False), minlength=len(codes.dictionary)))
-        self._rows = dict(zip(codes.dictionary.to_pylist(), np.split(order, bounds[:-1])))
-
-    def kth(self, report: str) -> float | None:
-        if self._kth is None:
-            self._load()
-        return self._kth.get(report)
-
-    def holds(self, report: str, term: str) -> bool:
-        if self._kth is None:
-            self._load()
-        terms = self._terms.get(report)
-        if terms is None:
-            rows = self._rows.get(report)
-            terms = self._terms[report] = set() if rows is None else set(self.previous["term"].take(rows).to_pylist())
-        return term in terms
-
-
-def _may_move(touched: list[tuple[str, str, int]], totals: dict[str, int], top: _PreviousTop,
-              changed_idf: dict[str, float], k: int) -> set[str]:
-    """The reports among `touched` whose top `k` can differ from their rows in the previous build.
-
-    A report's other terms keep their weights (their document frequencies and N are
-    unchanged), so its top k stays as it was unless a changed term was in it, or now
-    weighs at least as much as its k-th keyword (ties broken by term could let it in),
-    or it had fewer than k keywords (then every term was in). The weight is computed as
-    in `_score`: (count / report total) * IDF.
-    """
-    moved = set()
-    for rid, term, count in touched:
-        kth = top.kth(rid)
-        if kth is None or top.holds(rid, term) or (float(count) / float(totals[rid])) * changed_idf[term] >= kth:
-            moved.add(rid)
-    return moved
-
-
 # --- the table ------------------------------------------------------------------------------------
 
 
 def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: int, out: Path,
-                   *, alpha: float, top_k: int, changes: Changes | None = None, df_out: Path | None = None) -> dict:
-    """Write `keywords` (and the hidden `_df` to `df_out`): the corpus TF-IDF top `top_k` of
-    each report plus the TextRank rows, ordered by report_id, method, rank. Returns what
-    was computed."""
+                   *, alpha: float, top_k: int, changes: Changes | None = None, df_out: Path | None = None,
+                   cand_out: Path | None = None) -> dict:
+    """Write `keywords` (and the hidden `_df` to `df_out`, `_cand` to `cand_out`): the
+    corpus TF-IDF top `top_k` of each report plus the TextRank rows, ordered by
+    report_id, method, rank. Returns what was computed."""
     if changes is not None and changes.usable(n_reports):
-        tables, df_table, info = _incremental(tf_parts, textrank_parts, changes, n_reports, alpha, top_k)
+        tables, candidates, df_table, info = _incremental(tf_parts, textrank_parts, changes, n_reports, alpha, top_k)
         info["incremental"] = True
     else:
         vocab = scan(tf_parts)
         background = jieba_background(vocab.terms) if len(vocab.terms) else np.zeros(0)
         idf = idf_of(vocab.df, background, n_reports, alpha)
         # Parquet and numpy work without the GIL; two threads (the parts are scored whole)
-        tables = map_parts(lambda k: score_part(k, tf_parts[k], vocab, idf, top_k), range(len(tf_parts)), threads=2)
-        tables += [read_part(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
+        scored = map_parts(lambda k: score_part(k, tf_parts[k], vocab, idf, top_k), range(len(tf_parts)), threads=2)
+        tables = [kw for kw, _ in scored] + [read_part(p).cast(KEYWORDS_SCHEMA) for p in textrank_parts]
+        candidates = pa.concat_tables([c for _, c in scored]) if scored else CAND_SCHEMA.empty_table()
         df_table = pa.table({"term": vocab.terms, "df": vocab.df, "background": background}, schema=DF_SCHEMA)
         info = {"incremental": False}
     table = pa.concat_tables(tables) if tables else KEYWORDS_SCHEMA.empty_table()
@@ -512,5 +544,7 @@ def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: 
     pq.write_table(table, out, compression="zstd")
     if df_out is not None:
         pq.write_table(df_table, df_out, compression="zstd")
+    if cand_out is not None:
+        pq.write_table(candidates, cand_out, compression="zstd")
     info["rows"] = table.num_rows
     return info

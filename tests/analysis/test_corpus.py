@@ -110,19 +110,28 @@ def test_jieba_idf_arrays_hold_the_same_table_and_median_as_the_dict():
     assert median == dict_median
 
 
-def test_a_changed_keyword_moves_its_report_even_when_it_now_weighs_less():
-    """_may_move: a report whose keyword's IDF fell below its k-th weight must be
-    rescored (the term may leave its top k); one whose changed term was not a keyword
-    and still weighs less than the k-th stays."""
-    from analysis.corpus import _may_move, _PreviousTop
+def test_candidates_decide_a_report_while_its_kth_still_weighs_more_than_its_bound():
+    """_from_candidates, top 2: r1's changed term falls behind two others that still
+    weigh more than anything left out (0.2): decided from its candidates; r2's second
+    best is now below its bound: r2 must be scored from its rows; r3 holds no changed
+    term; r4 had nothing left out (bound -inf), so its candidates always decide."""
+    from analysis.corpus import CAND_SCHEMA, _from_candidates
 
-    previous = pa.table({
-        "report_id": ["r2", "r1", "r1", "r2"], "term": ["丙", "甲", "乙", "丁"],
-        "weight": [0.9, 0.8, 0.5, 0.4], "rank": [1, 1, 2, 2], "method": ["tfidf"] * 4,
-    })
-    top = _PreviousTop(previous, 2)
-    assert (top.kth("r1"), top.kth("r2"), top.kth("r3")) == (0.5, 0.4, None)
-    assert top.holds("r1", "甲") and top.holds("r2", "丁") and not top.holds("r1", "丙") and not top.holds("r3", "甲")
-    idf = {"甲": 0.1, "戊": 0.1}  # both now weigh 10/100 * 0.1 = 0.01 < every k-th weight
-    touched = [("r1", "甲", 10), ("r2", "戊", 10), ("r3", "戊", 10)]
-    assert _may_move(touched, {"r1": 100, "r2": 100, "r3": 100}, top, idf, 2) == {"r1", "r3"}  # r3: no top k before
+    inf = float("-inf")
+    candidates = pa.table({
+        "report_id": ["r1", "r1", "r1", "r2", "r2", "r3", "r3", "r4"],
+        "term": ["甲", "乙", "丙", "丁", "戊", "乙", "丙", "甲"],
+        "count": [10, 5, 4, 6, 3, 2, 1, 1], "total": [100, 100, 100, 100, 100, 10, 10, 1],
+        "weight": [0.5, 0.4, 0.3, 0.6, 0.25, 0.9, 0.8, 3.0], "bound": [0.2, 0.2, 0.2, 0.24, 0.24, 0.1, 0.1, inf],
+    }, schema=CAND_SCHEMA)
+    changed_idf = pa.table({"term": ["甲", "丁"], "idf": [2.0, 1.0]})
+    kw, cand, short = _from_candidates(candidates, changed_idf, 2)
+    assert short == {"r2"}
+    assert kw.to_pydict() == {
+        "report_id": ["r1", "r1", "r4"], "term": ["乙", "丙", "甲"], "weight": [0.4, 0.3, (1 / 1) * 2.0],
+        "rank": [1, 2, 1], "method": ["tfidf"] * 3,
+    }
+    # every candidate of a decided report is kept, the changed one with its new weight
+    assert cand.column("term").to_pylist() == ["乙", "丙", "甲", "甲"]
+    assert cand.column("weight").to_pylist() == [0.4, 0.3, (10 / 100) * 2.0, 2.0]
+    assert cand.column("bound").to_pylist() == [0.2, 0.2, 0.2, inf]

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -140,6 +141,7 @@ def test_successive_edits_keep_incremental_keywords_exact(tmp_path, monkeypatch,
         (files[0], lambda t: t.replace("高新区发展项目建设", "")),
         (files[2], lambda t: t + "\n量子通信试验网络覆盖全区，量子计算平台投入使用。\n"),
     ]
+    seen = set()
     for path, edit in edits:
         path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
         result = build([src], out, workers=1)
@@ -148,6 +150,28 @@ def test_successive_edits_keep_incremental_keywords_exact(tmp_path, monkeypatch,
         if result.keywords["incremental"]:
             assert result.keywords["rescored"] < result.n_reports
         assert open_snapshot(out).read("keywords").equals(open_snapshot(fresh).read("keywords"))
+        assert_candidates_hold(out)
+        seen.add(result.keywords.get("from_candidates", 0) > 0)
+    assert seen == {True, False}  # some edits were decided from the candidates alone, some not
+
+
+def assert_candidates_hold(store: Path) -> None:
+    """The hidden `_cand` rows of every report carry the weight a full computation gives
+    their term, and no term left out of them weighs more than their bound."""
+    snap = open_snapshot(store)
+    tf = pq.read_table(snap.path / "_tf.parquet").to_pandas()
+    df = pq.read_table(snap.path / "_df.parquet").to_pandas().set_index("term")
+    n = snap.manifest["n_reports"]
+    alpha = build_mod.TFIDF_ALPHA
+    idf = alpha * (np.log((1 + n) / (1 + df["df"])) + 1) + (1 - alpha) * df["background"]
+    tf["weight"] = tf["count"] / tf.groupby("report_id")["count"].transform("sum") * idf.reindex(tf["term"]).to_numpy()
+    cand = pq.read_table(snap.path / "_cand.parquet").to_pandas()
+    assert set(cand["report_id"]) == set(tf["report_id"])
+    merged = cand.merge(tf, on=["report_id", "term"], how="left", suffixes=("", "_full"), validate="one_to_one")
+    assert merged["weight"].to_numpy() == pytest.approx(merged["weight_full"].to_numpy(), rel=1e-12)
+    left_out = tf.merge(cand[["report_id", "term"]], on=["report_id", "term"], how="left", indicator=True)
+    left_out = left_out[left_out["_merge"] == "left_only"].merge(cand.groupby("report_id")["bound"].first(), on="report_id")
+    assert (left_out["weight"] <= left_out["bound"] * (1 + 1e-12)).all()
 
 
 def test_report_groups_cut_only_between_reports():
