@@ -245,7 +245,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
     changes = None
     if previous is not None:  # what changed since, so that only the keywords it can move are recomputed
         changes = corpus.Changes(previous.table_path("keywords"), previous.path / "_df.parquet",
-                                 int(previous.manifest.get("n_reports", -1)))
+                                 int(previous.manifest.get("n_reports", -1)), previous.path / "_cand.parquet")
     writer = PartWriter(build_dir, {name: table_schema(name) for name in STORED}, GROUP_BYTES)
     groups = _groups(previous) if previous is not None else []
     reusable = _reusable(groups)
@@ -419,4 +419,5 @@ def _write_keywords(build_dir: Path, n_reports: int, changes: corpus.Changes | N
         top_k=TFIDF_TOP_K,
         changes=changes,
         df_out=build_dir / "_df.parquet",
+        cand_out=build_dir / "_cand.parquet",
     )
