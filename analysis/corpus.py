@@ -493,7 +493,8 @@ class _Passed:
         self.known = ids.dictionary
         self.bound = np.full(len(ids.dictionary), np.inf)
         self.bound[ids.indices.to_numpy(zero_copy_only=False)] = candidates["bound"].to_numpy()
-        self.listed = pc.binary_join_element_wise(candidates["report_id"], candidates["term"], "\t")
+        listed = candidates.filter(pc.is_in(candidates["term"], value_set=rarer["term"]))  # few: a hash set per part
+        self.listed = pc.binary_join_element_wise(listed["report_id"], listed["term"], "\t")
 
     def reports(self, rows: _Rows) -> set[str]:
         hit = pc.is_in(rows.term_names, value_set=self.rarer["term"]).to_numpy(zero_copy_only=False)
@@ -507,8 +508,10 @@ class _Passed:
         weight = (rows.counts[at].astype(float) / totals[rows.report_codes[at]]) * idf  # as `_score` computes it
         pos, known = _positions(reports, self.known)
         bound = np.where(known, self.bound[pos], np.inf)  # inf: a new report, scored anyway
-        listed = pc.is_in(pc.binary_join_element_wise(reports, terms, "\t"), value_set=self.listed).to_numpy(zero_copy_only=False)
-        return set(reports.filter(pa.array((weight > bound) & ~listed)).to_pylist())
+        passed = pa.array(weight > bound)
+        reports, terms = reports.filter(passed), terms.filter(passed)
+        listed = pc.is_in(pc.binary_join_element_wise(reports, terms, "\t"), value_set=self.listed)
+        return set(reports.filter(pc.invert(listed)).to_pylist())
 
 
 def _holds_any(path: Path, reports: pa.Array) -> bool:
