@@ -239,6 +239,10 @@ class PartWriter:
     by hard link (copied where links are not possible). `close()` writes the last group
     and, when the whole build is one group, turns `<name>.parquet/part-00000.parquet`
     into a plain `<name>.parquet`.
+
+    `defer(work)` holds `work` (calls of this writer) until `run_deferred()`, or else the
+    next call: the caller can start something beside it first (a worker process), and
+    the groups still come out in the order of the calls.
     """
 
     def __init__(self, build: Path, schemas: dict[str, pa.Schema], group_bytes: int = 32 << 20):
@@ -250,10 +254,21 @@ class PartWriter:
         self.linked: set[int] = set()  # numbers of the groups adopted by link()
         self._buffer: dict[str, list[pa.Table]] = {name: [] for name in schemas}
         self._buffered = 0
+        self.deferred: Callable[[], None] | None = None
         for name in schemas:
             (self.build / f"{name}.parquet").mkdir()
 
+    def defer(self, work: Callable[[], None]) -> None:
+        self.run_deferred()
+        self.deferred = work
+
+    def run_deferred(self) -> None:
+        work, self.deferred = self.deferred, None
+        if work is not None:
+            work()
+
     def add(self, tables: dict[str, pa.Table]) -> None:
+        self.run_deferred()
         for name, table in tables.items():
             if table.num_rows:
                 self._buffer[name].append(table)
@@ -271,6 +286,7 @@ class PartWriter:
         self.groups_linked += 1
 
     def flush(self) -> None:
+        self.run_deferred()
         if not self._buffered and not any(self._buffer.values()):
             return
         for name, schema in self.schemas.items():
