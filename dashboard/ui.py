@@ -98,6 +98,13 @@ def plain_table(df: pd.DataFrame, columns: dict[str, str], **kw: Any) -> Any:
     return st.dataframe(shown, hide_index=True, width="stretch", **kw)
 
 
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers with gaps as text: blank where missing, %g otherwise. st.dataframe shows a
+    missing number as a grey "None" (streamlit issue #11123), which reads as a value;
+    for a column that is mostly empty, such as a range's upper bound."""
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+
+
 def joined(values: Any, sep: str = "、") -> str:
     if values is None:
         return ""

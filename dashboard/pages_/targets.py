@@ -55,8 +55,9 @@ def render(ctx: Ctx) -> None:
         st.caption(f"表格显示前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(pos)} 行。")
     shown = all_rows.iloc[pos[: ui.MAX_TABLE_ROWS]]
     event = ui.plain_table(
-        shown, COLUMNS, key="tg_table", on_select="rerun", selection_mode="single-row", height=360,
-        column_config={"数值": st.column_config.NumberColumn(format="%g"), "上限": st.column_config.NumberColumn(format="%g"),
+        shown.assign(value_max=ui.number_text(shown["value_max"])), COLUMNS, key="tg_table", on_select="rerun",
+        selection_mode="single-row", height=360,
+        column_config={"数值": st.column_config.NumberColumn(format="%g"),
                        "句子": st.column_config.TextColumn(width="large")},
     )
     picked = event.selection.rows if event is not None else []

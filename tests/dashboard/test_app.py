@@ -190,6 +190,14 @@ def test_targets_page_shows_the_30_yi_target_with_hedge(app, tables):
     assert not hit.empty, t[["指标", "数值", "单位"]].to_string()
     assert hit["限定"].str.contains("力争").any()
     assert (hit["类型"] == "目标").any()
+    # a single value has no upper bound: a blank cell, not st.dataframe's grey "None"
+    assert t["上限"].map(type).eq(str).all() and (t["上限"] == "").any()
+
+
+def test_number_text_blanks_missing_numbers():
+    from dashboard.ui import number_text
+
+    assert number_text(pd.Series([30.0, float("nan"), 2.5, None])).tolist() == ["30", "", "2.5", ""]
 
 
 def test_keyword_in_context_highlights_term_and_links_reader(app, tables):
