@@ -19,7 +19,10 @@ segmenter to ProcessPoolExecutor workers.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -475,11 +478,32 @@ def _backend(engine: str, entries: tuple[DictEntry, ...]):
     return _RJiebaBackend(entries) if engine == "rjieba" else _JiebaBackend(entries)
 
 
+def _rjieba_class():
+    """rjieba.Jieba without running rjieba/__init__.py, which builds a default tokenizer
+    of jieba's whole dictionary (~0.1 s, on the critical path of a one-file rebuild)
+    that is never used here: the extension module is loaded from its file and
+    registered as `rjieba.rjieba`, so a later `import rjieba` reuses it. Any surprise in
+    the package's layout falls back to the plain import."""
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None:
+        try:
+            spec = importlib.util.find_spec("rjieba")
+            folder = Path(spec.submodule_search_locations[0])
+            path = next(p for s in importlib.machinery.EXTENSION_SUFFIXES if (p := folder / f"rjieba{s}").exists())
+            ext = importlib.util.spec_from_file_location("rjieba.rjieba", path)
+            module = importlib.util.module_from_spec(ext)
+            ext.loader.exec_module(module)
+            sys.modules["rjieba.rjieba"] = module
+        except (ImportError, AttributeError, TypeError, StopIteration, OSError):
+            import rjieba
+
+            return rjieba.Jieba
+    return module.Jieba
+
+
 class _RJiebaBackend:
     def __init__(self, entries):
-        import rjieba
-
-        self._jieba = rjieba.Jieba()
+        self._jieba = _rjieba_class()()
         tags = {}
         for word, freq, tag in entries:
             tags[word] = tag or "n"

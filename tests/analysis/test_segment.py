@@ -448,3 +448,22 @@ def test_protected_words_found_through_the_scanner_are_those_of_finditer():
             pos = m.end()
         plain += seg._backend().cut(text[pos:]) if pos < len(text) else []
         assert seg.cut(text) == plain, text
+
+
+def test_rjieba_class_is_loaded_without_the_packages_default_tokenizer():
+    # In a fresh process: the package's __init__ (which builds a default tokenizer of the
+    # whole dictionary) is not run, and the class is the one `import rjieba` then gives.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analysis import segment\n"
+        "cls = segment._rjieba_class()\n"
+        "assert 'rjieba' not in sys.modules, 'the package was imported'\n"
+        "print(cls().cut('济宁高新区对标潍坊高新区', True))\n"
+        "import rjieba\n"
+        "assert rjieba.Jieba is cls\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=True).stdout
+    assert out.strip() == "['济宁', '高新区', '对标', '潍坊', '高新区']"
