@@ -384,7 +384,15 @@ def _record(chunk: ChunkResult, writer: PartWriter, result: BuildResult) -> None
 # --- reuse of unchanged files ---------------------------------------------------------------------
 
 
-_FILE_COLUMNS = ["source_file", "content_hash", "status", "n_reports"]
+_FILE_COLUMNS = ["source_file", "content_hash", "status", "n_reports", "size_bytes"]
+# A group of the last build holding less input than GROUP_BYTES / 16 (its tables about a
+# quarter of a full group: Arrow data is ~4-5 times a text file's size) is copied, not
+# linked, so that its rows join the next group: each one-file rebuild leaves the changed
+# file's rows in a small group of their own at the end, and linking those would add a
+# part file to every table per edit for ever (more files for the app and every later
+# build to open). Copying it costs little, beside the analysis of the changed file.
+def _small(files: pa.Table) -> bool:
+    return sum(files["size_bytes"].to_pylist()) < GROUP_BYTES // 16
 
 
 def _groups(previous: Snapshot) -> list[tuple[dict[str, Path], pa.Table]]:
@@ -410,21 +418,26 @@ def _reuse_previous(previous: Snapshot, groups: list, reuse: dict[str, str], wri
                     changes: corpus.Changes | None = None) -> None:
     """Link the previous build's groups whose files are all reused under the same names;
     copy the rows of the other reused files (with their new names) group by group, and
-    note the reports of the other files as gone (`changes`).
+    note the reports of the other files as gone (`changes`). Small groups (`_small`) are
+    copied last, together, so that their rows (and the new files' after them) make
+    one group.
 
     With rows to copy, the writer's work is deferred (`PartWriter.defer`) until its next
     call, so that a small analysis can run beside it (`_run`); links alone are done now."""
     left = dict(reuse)
-    steps = []  # (group, its files rows, {hash: new name} of its rows to copy, or None to link it)
+    steps, small = [], []  # (group, its files rows, {hash: new name} of its rows to copy, or None to link it)
     for group, files in groups:
         names = dict(zip(files["content_hash"].to_pylist(), files["source_file"].to_pylist()))
         statuses = set(files["status"].to_pylist())
-        if files.num_rows and statuses == {"ok"} and len(names) == files.num_rows and all(left.get(h) == n for h, n in names.items()):
+        if _small(files):
+            small.append((group, files, {h: left.pop(h) for h in names if h in left}))
+        elif files.num_rows and statuses == {"ok"} and len(names) == files.num_rows and all(left.get(h) == n for h, n in names.items()):
             for h in names:
                 del left[h]
             steps.append((group, files, None))
         else:
             steps.append((group, files, {h: left.pop(h) for h in names if h in left}))
+    steps += small
     if any(mine is not None for _, _, mine in steps):
         writer.defer(lambda: _reuse_groups(steps, writer, result, changes))
     else:

@@ -229,3 +229,24 @@ def test_prefetched_keeps_order_and_reads_at_most_a_few_ahead():
             assert max(started) <= i + 2  # never more than two items ahead of the caller
         seen.append(value)
     assert seen == [i * i for i in range(10)]
+
+
+def test_small_groups_are_merged_instead_of_piling_up(tmp_path, monkeypatch):
+    # Each one-file rebuild writes the changed file's rows as a small group at the end.
+    # Linked as they are, such groups pile up, one per edit (five here after three edits:
+    # a group per file); copied together with the next edit's rows, they stay few.
+    monkeypatch.setattr(build_mod, "GROUP_BYTES", 200_000)  # ~3 seed files' tables; small: < 12,500 input bytes
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    assert build([src], out, workers=1).groups == 2
+    files = sorted(src.glob("*.txt"))
+    counts = []
+    for i in [0, 1, 3, 0, 2, 4, 1]:
+        files[i].write_text(files[i].read_text(encoding="utf-8") + f"\n补充{i}：新增项目。\n", encoding="utf-8")
+        counts.append(build([src], out, workers=1).groups)
+    assert max(counts) <= 4, counts
+    fresh = tmp_path / "fresh"
+    build([src], fresh, workers=1)
+    assert_same_tables(out, fresh)
+    assert open_snapshot(out).read("keywords").equals(open_snapshot(fresh).read("keywords"))
