@@ -8,8 +8,9 @@ analysis/corpus.py) -> swap the finished build in atomically.
 
 Reuse works on groups of files (analysis/store.py, `PartWriter`): a group of the last
 build whose files are all still there, unchanged and under the same names is
-hard-linked into the new build as it is; the unchanged files of the other groups have
-their rows copied; only new and changed files are analysed.
+hard-linked into the new build as it is (unless it is small and there are new files
+to join it, `_small`); the unchanged files of the other groups have their rows copied;
+only new and changed files are analysed.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import corpus
-from analysis.engines import (ChunkResult, InProcessEngine, Task, chunk_tasks, default_workers, make_engine, spool_in,
-                              spool_out)
+from analysis.engines import (ChunkResult, InProcessEngine, Task, chunk_tasks, default_workers, die_with_parent,
+                              make_engine, spool_in, spool_out)
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_file_row, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
@@ -270,7 +271,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
         writer.add({"files": pa.Table.from_pylist(skips, schema=table_schema("files"))})
     if previous is not None:
         result.reused = len(reuse)
-        _reuse_previous(previous, groups, reuse, writer, result, changes)
+        _reuse_previous(previous, groups, reuse, writer, result, changes, merge_small=bool(todo))
     _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes)
     writer.close()
     result.groups, result.groups_linked = writer.n_groups, writer.groups_linked
@@ -361,6 +362,7 @@ def _run_beside_copy(eng: InProcessEngine, chunks: list[list[Task]], writer: Par
 
 
 def _analyse_spooled(eng: InProcessEngine, chunks: list[list[Task]], spool: Path) -> list[ChunkResult]:
+    die_with_parent()  # as the engines' workers: a killed build leaves no child behind
     return [spool_out(r, spool) for r in eng.run(chunks)]
 
 
@@ -415,12 +417,13 @@ def _reusable(groups: list[tuple[dict[str, Path], pa.Table]]) -> set[str]:
 
 
 def _reuse_previous(previous: Snapshot, groups: list, reuse: dict[str, str], writer: PartWriter, result: BuildResult,
-                    changes: corpus.Changes | None = None) -> None:
+                    changes: corpus.Changes | None = None, *, merge_small: bool = False) -> None:
     """Link the previous build's groups whose files are all reused under the same names;
     copy the rows of the other reused files (with their new names) group by group, and
-    note the reports of the other files as gone (`changes`). Small groups (`_small`) are
-    copied last, together, so that their rows (and the new files' after them) make
-    one group.
+    note the reports of the other files as gone (`changes`). With `merge_small` (files
+    are to be analysed), small groups (`_small`) are copied last, together, so that
+    their rows and the new files' after them make one group; without, a build with
+    nothing new links them as they are.
 
     With rows to copy, the writer's work is deferred (`PartWriter.defer`) until its next
     call, so that a small analysis can run beside it (`_run`); links alone are done now."""
@@ -429,7 +432,7 @@ def _reuse_previous(previous: Snapshot, groups: list, reuse: dict[str, str], wri
     for group, files in groups:
         names = dict(zip(files["content_hash"].to_pylist(), files["source_file"].to_pylist()))
         statuses = set(files["status"].to_pylist())
-        if _small(files):
+        if merge_small and _small(files):
             small.append((group, files, {h: left.pop(h) for h in names if h in left}))
         elif files.num_rows and statuses == {"ok"} and len(names) == files.num_rows and all(left.get(h) == n for h, n in names.items()):
             for h in names:

@@ -24,7 +24,7 @@ can have moved: a report whose candidates hold a term whose document frequency c
 is updated from its candidates alone while they still decide its top `top_k`
 (`_from_candidates`; no `_tf` part is read for it); the new reports, and those whose
 candidates no longer decide (or where a term that became rarer, left out of them, now
-weighs more than their bound), are scored from their `_tf` rows (`_from_rows`). A report
+weighs as much as their bound), are scored from their `_tf` rows (`_from_rows`). A report
 holding no changed term keeps its rows of the previous build, which a full computation
 reproduces exactly (same inputs, same operations; tests/analysis/test_store_parts.py
 compares the two after successive edits). When the number of reports changes, every
@@ -56,7 +56,7 @@ from analysis.store import map_parts, prefetched, read_part, run_starts
 
 KEYWORDS_SCHEMA = TABLES["keywords"].schema
 DF_SCHEMA = pa.schema([("term", pa.string()), ("df", pa.int64()), ("background", pa.float64())])
-# The hidden `_cand` table: each report's best rows beyond its keywords, for the next
+# The hidden `_cand` table: each report's best rows (its keywords and a few more), for the next
 # incremental build (`_from_candidates`); `total` is the report's term count, `bound` a
 # weight no row left out exceeds (-inf when none was left out).
 CAND_SCHEMA = pa.schema([("report_id", pa.string()), ("term", pa.string()), ("count", pa.int64()),
@@ -82,8 +82,8 @@ class Changes:
     removed_reports: set[str] = field(default_factory=set)
     added: list[pa.Table] = field(default_factory=list)
     removed: list[pa.Table] = field(default_factory=list)
-    # Parts hard-linked from the previous build: they hold no new report, so unless a
-    # document frequency changed they need not be read at all.
+    # Parts hard-linked from the previous build: they hold no new report, so they are
+    # read only for a report whose candidates no longer decide or a term that became rarer.
     linked_parts: set[int] = field(default_factory=set)
 
     def note(self, tf: pa.Table, *, added: bool) -> None:
@@ -94,9 +94,17 @@ class Changes:
         (self.added if added else self.removed).append(pa.table({"term": values, "n": counts.cast(pa.int64())}))
         (self.added_reports if added else self.removed_reports).update(pc.unique(tf["report_id"]).to_pylist())
 
-    def usable(self, n_reports: int) -> bool:
-        return (self.n_reports_before == n_reports and self.previous_keywords.exists() and self.previous_df.exists()
-                and self.previous_cand is not None and self.previous_cand.exists())
+    def usable(self, n_reports: int, params: str) -> bool:
+        """Whether the previous build's tables can be updated: same number of reports, and
+        its keywords computed with the same parameters (`_params`, kept with `_cand`)."""
+        if not (self.n_reports_before == n_reports and self.previous_keywords.exists() and self.previous_df.exists()
+                and self.previous_cand is not None and self.previous_cand.exists()):
+            return False
+        try:
+            metadata = pq.read_schema(self.previous_cand).metadata or {}
+        except (OSError, pa.ArrowException):
+            return False
+        return metadata.get(b"keywords") == params.encode()
 
     def delta(self) -> pa.Table:
         """(term, n): the change in document frequency of every term whose frequency changed."""
@@ -260,7 +268,7 @@ def jieba_idf_arrays() -> tuple[pa.Array, np.ndarray, float]:
 
 def _score(rows: _Rows, row_idf: np.ndarray, top_k: int) -> tuple[pa.Table, pa.Table]:
     """(keyword rows, candidate rows): the top `top_k` TF-IDF terms of each report among
-    `rows`, and its top `top_k + EXTRA_CANDIDATES` with the weight they stay above."""
+    `rows`, and its top `top_k + EXTRA_CANDIDATES` with the weight no other row exceeds."""
     if len(rows.counts) == 0:
         return KEYWORDS_SCHEMA.empty_table(), CAND_SCHEMA.empty_table()
     starts, lengths = rows.runs()
@@ -355,8 +363,9 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
                  top_k: int):
     """(keyword rows of every report, candidate rows, the new `_df`, what was done) from
     the previous build: reports whose listed candidates hold a changed term are updated
-    from those (`_from_candidates`); the new reports, those holding a term that became
-    rarer and those whose candidates no longer decide are scored from their rows."""
+    from those (`_from_candidates`); the new reports, those whose candidates no longer
+    decide and those where a term that became rarer, left out of their candidates, may
+    now pass their bound (`_Passed`) are scored from their rows."""
     df_table, delta = _updated_df(changes)
     changed = delta["term"].combine_chunks()
     pos, found = _positions(changed, df_table["term"])
@@ -404,8 +413,9 @@ def _from_candidates(candidates: pa.Table, changed_idf: pa.Table, top_k: int) ->
     A report's candidates are its best rows with their weights, and `bound`, a weight no
     row left out exceeds. Its rows keep their counts (its file is unchanged), so a weight
     changes only through its term's IDF: recomputed for the changed terms listed, as
-    `_score` computes it. When no term became rarer (the caller reads the reports holding
-    one), no row left out has grown past `bound`, and the top `top_k` are found among the
+    `_score` computes it. Apart from terms that became rarer (the caller scores from their
+    rows the reports where such a term left out reaches `bound`, `_Passed`), no row left
+    out has grown past `bound`, and the top `top_k` are found among the
     candidates as long as the `top_k`-th of them still weighs more than `bound` (or
     nothing was left out); the others are returned to be scored from their rows.
     """
@@ -436,7 +446,7 @@ def _from_rows(tf_parts: list[Path], changes: Changes, df_table: pa.Table, rarer
                short: set[str], n_reports: int, alpha: float, top_k: int) -> tuple[pa.Table, pa.Table, list[int]]:
     """(keyword rows, candidate rows, parts holding new reports) of the reports scored from
     their `_tf` rows: the new ones, those in `short`, and those where a term of `rarer`
-    (term, idf: its IDF rose) left out of their candidates now weighs more than their bound."""
+    (term, idf: its IDF rose) left out of their candidates now weighs as much as their bound."""
     wanted_short = _ids(short)
     passed = _Passed(candidates, rarer) if rarer.num_rows else None
 
@@ -483,7 +493,8 @@ def _from_rows(tf_parts: list[Path], changes: Changes, df_table: pa.Table, rarer
 
 class _Passed:
     """Finds the reports where a term that became rarer, left out of their candidates,
-    now weighs more than their bound (their candidates no longer hold their best rows).
+    now weighs as much as their bound (their candidates may no longer hold their best
+    rows: at an equal weight the term may come first, ties going by term).
     A listed one is updated by `_from_candidates`; a report the candidates do not know
     (a new one) is scored anyway."""
 
@@ -508,7 +519,7 @@ class _Passed:
         weight = (rows.counts[at].astype(float) / totals[rows.report_codes[at]]) * idf  # as `_score` computes it
         pos, known = _positions(reports, self.known)
         bound = np.where(known, self.bound[pos], np.inf)  # inf: a new report, scored anyway
-        passed = pa.array(weight > bound)
+        passed = pa.array(weight >= bound)
         reports, terms = reports.filter(passed), terms.filter(passed)
         listed = pc.is_in(pc.binary_join_element_wise(reports, terms, "\t"), value_set=self.listed)
         return set(reports.filter(pc.invert(listed)).to_pylist())
@@ -523,13 +534,20 @@ def _holds_any(path: Path, reports: pa.Array) -> bool:
 # --- the table ------------------------------------------------------------------------------------
 
 
+def _params(top_k: int, alpha: float) -> str:
+    """What the keywords were computed with: an incremental build with other values (an
+    edited TFIDF_TOP_K, say) must compute them afresh, not mix old rows with new ones."""
+    return f"top_k={top_k} alpha={alpha!r} extra={EXTRA_CANDIDATES}"
+
+
 def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: int, out: Path,
                    *, alpha: float, top_k: int, changes: Changes | None = None, df_out: Path | None = None,
                    cand_out: Path | None = None) -> dict:
     """Write `keywords` (and the hidden `_df` to `df_out`, `_cand` to `cand_out`): the
     corpus TF-IDF top `top_k` of each report plus the TextRank rows, ordered by
     report_id, method, rank. Returns what was computed."""
-    if changes is not None and changes.usable(n_reports):
+    params = _params(top_k, alpha)
+    if changes is not None and changes.usable(n_reports, params):
         tables, candidates, df_table, info = _incremental(tf_parts, textrank_parts, changes, n_reports, alpha, top_k)
         info["incremental"] = True
     else:
@@ -545,6 +563,7 @@ def write_keywords(tf_parts: list[Path], textrank_parts: list[Path], n_reports: 
     table = pa.concat_tables(tables) if tables else KEYWORDS_SCHEMA.empty_table()
     table = table.sort_by([("report_id", "ascending"), ("method", "ascending"), ("rank", "ascending")])
     # three files at once: Parquet encodes and compresses without the GIL
+    candidates = candidates.replace_schema_metadata({"keywords": params})
     writes = [(t, path) for t, path in ((table, out), (df_table, df_out), (candidates, cand_out)) if path is not None]
     map_parts(lambda w: pq.write_table(w[0], w[1], compression="zstd"), writes, threads=3)
     info["rows"] = table.num_rows

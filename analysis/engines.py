@@ -149,7 +149,7 @@ class InProcessEngine:
 _WORKER_RES: Resources | None = None
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """A worker whose build was killed (kill -9, the OOM killer) must not live on, idle, holding memory.
 
     On Linux the kernel delivers SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG);
@@ -168,7 +168,7 @@ def _die_with_parent() -> None:
 
 def _init_worker(res: Resources) -> None:
     global _WORKER_RES
-    _die_with_parent()
+    die_with_parent()
     _WORKER_RES = res.load()
     _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
     _load_kernels()  # inherited when forked from the driver; loaded here otherwise

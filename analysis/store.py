@@ -78,13 +78,13 @@ def table_files(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
 
 
-def map_parts(read: Callable[[K], T], paths: Sequence[K], threads: int = 4) -> list[T]:
-    """`read` of every part, in order; on `threads` threads when there are several, since
-    pyarrow decodes without holding the GIL."""
-    if len(paths) < 2:
-        return [read(p) for p in paths]
-    with ThreadPoolExecutor(max_workers=min(threads, len(paths))) as pool:
-        return list(pool.map(read, paths))
+def map_parts(fn: Callable[[K], T], items: Sequence[K], threads: int = 4) -> list[T]:
+    """`fn` of every item (a part to read or write), in order; on `threads` threads when
+    there are several, since pyarrow decodes, encodes and compresses without the GIL."""
+    if len(items) < 2:
+        return [fn(p) for p in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def prefetched(read: Callable[[K], T], items: Iterable[K], ahead: int = 2) -> Iterator[T]:

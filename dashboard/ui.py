@@ -99,10 +99,10 @@ def plain_table(df: pd.DataFrame, columns: dict[str, str], **kw: Any) -> Any:
 
 
 def number_text(values: pd.Series) -> pd.Series:
-    """Numbers with gaps as text: blank where missing, %g otherwise. st.dataframe shows a
+    """Numbers with gaps as text: blank where missing, %.12g otherwise. st.dataframe shows a
     missing number as a grey "None" (streamlit issue #11123), which reads as a value;
     for a column that is mostly empty, such as a range's upper bound."""
-    return values.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    return values.map(lambda v: "" if pd.isna(v) else f"{v:.12g}")  # 12 digits: 1234567, not 1.23457e+06
 
 
 def joined(values: Any, sep: str = "、") -> str:

@@ -135,3 +135,38 @@ def test_candidates_decide_a_report_while_its_kth_still_weighs_more_than_its_bou
     assert cand.column("term").to_pylist() == ["乙", "丙", "甲", "甲"]
     assert cand.column("weight").to_pylist() == [0.4, 0.3, (10 / 100) * 2.0, 2.0]
     assert cand.column("bound").to_pylist() == [0.2, 0.2, 0.2, inf]
+
+
+def test_a_rarer_term_tying_with_a_reports_bound_rescores_it(tmp_path):
+    """R's rows all weigh the same (count 1, df 1 and unknown to jieba), so its bound
+    equals its keywords' weight. When the other report holding "a" is replaced by one
+    without it, "a" becomes as rare as R's other terms: at an equal weight it comes
+    first (ties go by term), so R's keywords change although no row passed its bound."""
+    from analysis.corpus import KEYWORDS_SCHEMA, Changes, write_keywords
+
+    def tf(rows):
+        return pa.table({"term": [t for _, t, _ in rows], "report_id": [r for r, _, _ in rows],
+                         "count": pa.array([c for _, _, c in rows], pa.int64())})
+
+    def parts(name, tables):
+        paths = [tmp_path / f"{name}-{k}.parquet" for k in range(len(tables))]
+        for path, table in zip(paths, tables):
+            pq.write_table(table, path)
+        return paths
+
+    r = [("R", f"t{i:02d}", 1) for i in range(1, 15)] + [("R", "a", 1)]
+    s, s2 = [("S", "a", 1), ("S", "x", 3)], [("S2", "y", 3), ("S2", "z", 1)]
+    textrank = parts("tr", [KEYWORDS_SCHEMA.empty_table()] * 2)
+    args = dict(alpha=0.5, top_k=2)
+    write_keywords(parts("old", [tf(r), tf(s)]), textrank, 2, tmp_path / "kw0.parquet", **args,
+                   df_out=tmp_path / "df0.parquet", cand_out=tmp_path / "cand0.parquet")
+    new = parts("new", [tf(r), tf(s2)])
+    changes = Changes(tmp_path / "kw0.parquet", tmp_path / "df0.parquet", 2, tmp_path / "cand0.parquet")
+    changes.note(tf(s), added=False)
+    changes.note(tf(s2), added=True)
+    changes.linked_parts = {0}
+    assert write_keywords(new, textrank, 2, tmp_path / "kw1.parquet", **args, changes=changes)["incremental"]
+    write_keywords(new, textrank, 2, tmp_path / "full.parquet", **args)
+    full = pq.read_table(tmp_path / "full.parquet")
+    assert full.filter(pc.equal(full["report_id"], "R"))["term"].to_pylist() == ["a", "t01"]
+    assert pq.read_table(tmp_path / "kw1.parquet").equals(full)

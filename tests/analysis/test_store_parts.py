@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -246,7 +247,25 @@ def test_small_groups_are_merged_instead_of_piling_up(tmp_path, monkeypatch):
         files[i].write_text(files[i].read_text(encoding="utf-8") + f"\n补充{i}：新增项目。\n", encoding="utf-8")
         counts.append(build([src], out, workers=1).groups)
     assert max(counts) <= 4, counts
+    unchanged = build([src], out, workers=1)  # nothing new to join them: small groups are linked too
+    assert unchanged.analysed == 0 and unchanged.groups_linked == unchanged.groups == counts[-1]
     fresh = tmp_path / "fresh"
     build([src], fresh, workers=1)
     assert_same_tables(out, fresh)
     assert open_snapshot(out).read("keywords").equals(open_snapshot(fresh).read("keywords"))
+
+
+def test_other_keyword_parameters_compute_the_keywords_afresh(tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    shutil.copytree(SEEDS, src)
+    out = tmp_path / "store"
+    build([src], out, workers=1)
+    changed = next(src.glob("002_*.txt"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充一段新的内容。\n", encoding="utf-8")
+    monkeypatch.setattr(build_mod, "TFIDF_TOP_K", 5)
+    result = build([src], out, workers=1)
+    assert not result.keywords["incremental"]  # the previous keywords are top 20, not top 5
+    kw = open_snapshot(out).read("keywords")
+    assert max(kw.filter(pc.equal(kw["method"], "tfidf"))["rank"].to_pylist()) == 5
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n再补充一段。\n", encoding="utf-8")
+    assert build([src], out, workers=1).keywords["incremental"]  # same parameters again

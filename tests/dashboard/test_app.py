@@ -197,7 +197,7 @@ def test_targets_page_shows_the_30_yi_target_with_hedge(app, tables):
 def test_number_text_blanks_missing_numbers():
     from dashboard.ui import number_text
 
-    assert number_text(pd.Series([30.0, float("nan"), 2.5, None])).tolist() == ["30", "", "2.5", ""]
+    assert number_text(pd.Series([30.0, float("nan"), 2.5, None, 1234567.0])).tolist() == ["30", "", "2.5", "", "1234567"]
 
 
 def test_keyword_in_context_highlights_term_and_links_reader(app, tables):
