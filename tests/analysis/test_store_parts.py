@@ -30,6 +30,14 @@ def assert_same_tables(a: Path, b: Path) -> None:
         assert ta.sort_by(keys).equals(tb.sort_by(keys)), name
 
 
+def built_seeds(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the seeds in tmp_path/in, built into tmp_path/store."""
+    src, out = tmp_path / "in", tmp_path / "store"
+    shutil.copytree(SEEDS, src)
+    build([src], out, workers=1)
+    return src, out
+
+
 def test_part_writer_groups_and_a_single_group_becomes_plain_files(tmp_path):
     schema = pa.schema([("a", pa.int64()), ("b", pa.string())])
     many, one = tmp_path / "many", tmp_path / "one"
@@ -76,10 +84,7 @@ def test_a_partitioned_build_reads_back_like_a_plain_one(tmp_path, small_groups)
 
 
 def test_incremental_build_links_unchanged_groups_and_equals_a_fresh_build(tmp_path, small_groups):
-    src = tmp_path / "in"
-    shutil.copytree(SEEDS, src)
-    out = tmp_path / "store"
-    build([src], out, workers=1)
+    src, out = built_seeds(tmp_path)
     first_parts = {p.name: p.stat().st_ino for p in open_snapshot(out).part_paths("paragraphs")}
 
     changed = next(src.glob("002_*.txt"))
@@ -103,10 +108,7 @@ def test_incremental_build_links_unchanged_groups_and_equals_a_fresh_build(tmp_p
 def test_incremental_keywords_equal_a_full_computation(tmp_path, change):
     # An edit keeps the number of reports: only reports whose keywords can move are
     # re-scored. Deleting or adding a file changes N: everything is re-scored.
-    src = tmp_path / "in"
-    shutil.copytree(SEEDS, src)
-    out = tmp_path / "store"
-    build([src], out, workers=1)
+    src, out = built_seeds(tmp_path)
     target = next(src.glob("001_*.txt"))
     if change == "edit":
         target.write_text(target.read_text(encoding="utf-8") + "\n孵化器建设取得新进展，全年新增孵化面积3万平方米。\n", encoding="utf-8")
@@ -131,10 +133,7 @@ def test_successive_edits_keep_incremental_keywords_exact(tmp_path, monkeypatch,
     # rare ones: each incremental result must equal a fresh full computation.
     if groups == "a group per file":
         monkeypatch.setattr(build_mod, "GROUP_BYTES", 1)
-    src = tmp_path / "in"
-    shutil.copytree(SEEDS, src)
-    out = tmp_path / "store"
-    build([src], out, workers=1)
+    src, out = built_seeds(tmp_path)
     files = sorted(src.glob("*.txt"))
     edits = [
         (files[0], lambda t: t + "\n高新区发展项目建设，高新区发展项目招商，高新区项目落地。\n"),
@@ -237,10 +236,8 @@ def test_small_groups_are_merged_instead_of_piling_up(tmp_path, monkeypatch):
     # Linked as they are, such groups pile up, one per edit (five here after three edits:
     # a group per file); copied together with the next edit's rows, they stay few.
     monkeypatch.setattr(build_mod, "GROUP_BYTES", 200_000)  # ~3 seed files' tables; small: < 12,500 input bytes
-    src = tmp_path / "in"
-    shutil.copytree(SEEDS, src)
-    out = tmp_path / "store"
-    assert build([src], out, workers=1).groups == 2
+    src, out = built_seeds(tmp_path)
+    assert len(open_snapshot(out).part_paths("files")) == 2
     files = sorted(src.glob("*.txt"))
     counts = []
     for i in [0, 1, 3, 0, 2, 4, 1]:
@@ -256,10 +253,7 @@ def test_small_groups_are_merged_instead_of_piling_up(tmp_path, monkeypatch):
 
 
 def test_other_keyword_parameters_compute_the_keywords_afresh(tmp_path, monkeypatch):
-    src = tmp_path / "in"
-    shutil.copytree(SEEDS, src)
-    out = tmp_path / "store"
-    build([src], out, workers=1)
+    src, out = built_seeds(tmp_path)
     changed = next(src.glob("002_*.txt"))
     changed.write_text(changed.read_text(encoding="utf-8") + "\n补充一段新的内容。\n", encoding="utf-8")
     monkeypatch.setattr(build_mod, "TFIDF_TOP_K", 5)
