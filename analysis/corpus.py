@@ -278,9 +278,10 @@ def _score(rows: _Rows, row_idf: np.ndarray, top_k: int) -> tuple[pa.Table, pa.T
     listed = top_k + EXTRA_CANDIDATES
     keep, ranks = _top_k(weight, starts, lengths, rows.term_codes, rows.term_names, listed + 1)
     run = np.repeat(np.arange(len(starts)), lengths)[keep]
-    bound = np.full(len(starts), -np.inf)  # the best weight left out: the row ranked listed + 1
-    bound[run[ranks == listed + 1]] = weight[keep[ranks == listed + 1]]
-    keep, ranks, run = keep[ranks <= listed], ranks[ranks <= listed], run[ranks <= listed]
+    left_out = ranks == listed + 1  # the best row left out gives its report's bound
+    bound = np.full(len(starts), -np.inf)
+    bound[run[left_out]] = weight[keep[left_out]]
+    keep, ranks, run = keep[~left_out], ranks[~left_out], run[~left_out]
     report_ids = pa.array(rows.report_names, pa.string()).take(pa.array(rows.report_codes[keep]))
     terms = rows.term_names.take(pa.array(rows.term_codes[keep]))
     candidates = pa.table({
