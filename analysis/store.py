@@ -292,7 +292,8 @@ class PartWriter:
         for name, schema in self.schemas.items():
             tables = self._buffer[name]
             table = pa.concat_tables(tables) if tables else schema.empty_table()
-            _write_parquet(table, self._part(name, self.n_groups), schema, by_report=name in REPORT_GROUPED)
+            _write_parquet(table, self._part(name, self.n_groups), schema, by_report=name in REPORT_GROUPED,
+                           statistics=name not in TERM_TABLES)
             tables.clear()
         self._buffered = 0
         self.n_groups += 1
@@ -320,9 +321,14 @@ class PartWriter:
 REPORT_GROUPED = {"paragraphs"}
 REPORT_GROUP_BYTES = 256 << 10
 RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
+# Tables stored without min/max statistics: one row per (report, term), every part holding
+# all kinds of terms and report ids (content hashes, in no order), so no query can skip a
+# row group by them; working them out was a quarter of writing these tables.
+TERM_TABLES = {"term_counts", "_tf"}
 
 
-def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False) -> None:
+def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False,
+                   statistics: bool = True) -> None:
     table = table.select(schema.names).cast(schema)
     # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
     # encoded in big parts, which the TF-IDF step reads as codes. Running text is not
@@ -330,7 +336,8 @@ def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report:
     # nor are its min/max statistics of any use (no query can skip a row group by them),
     # and working them out over every paragraph was a fifth of writing `paragraphs`.
     columns = [n for n in schema.names if n not in RUNNING_TEXT]
-    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20, use_dictionary=columns, write_statistics=columns)
+    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20, use_dictionary=columns,
+                   write_statistics=columns if statistics else False)
     if not by_report or table.num_rows == 0:
         pq.write_table(table, path, row_group_size=1 << 20, **options)
         return

@@ -209,6 +209,23 @@ def test_paragraph_row_groups_hold_whole_reports(tmp_path, monkeypatch):
     assert pq.read_table(tmp_path / "s" / "paragraphs.parquet").num_rows == f.metadata.num_rows
 
 
+def test_statistics_only_where_a_query_could_use_them(tmp_path):
+    """Min/max statistics are left out for running text and the per-term tables (no row
+    group can be skipped by them, and they cost a quarter of writing those tables); the
+    other columns keep them."""
+    _, out = built_seeds(tmp_path)
+
+    def has_stats(table: str) -> dict[str, bool]:
+        md = pq.ParquetFile(out / f"{table}.parquet").metadata
+        return {md.schema.column(i).name: md.row_group(0).column(i).is_stats_set for i in range(md.num_columns)}
+
+    assert not any(has_stats("term_counts").values()) and not any(has_stats("_tf").values())
+    para = has_stats("paragraphs")
+    assert not para["text"] and para["report_id"] and para["paragraph_no"]
+    targets = has_stats("targets")
+    assert not targets["sentence"] and targets["report_id"] and targets["value"]
+
+
 def test_prefetched_keeps_order_and_reads_at_most_a_few_ahead():
     import threading
     import time
