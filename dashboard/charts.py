@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.corpus import KIND_LABELS
+
 PRIMARY = "#1F4E79"
 ACCENT = "#C0392B"
 MUTED = "#8FA9C4"
 GROUP_COLOURS = ("#1F4E79", "#C0392B", "#2E8B57")
 KIND_COLOURS = {"target": "#C0392B", "achievement": "#1F4E79", "context": "#9AA5B1"}
-KIND_LABELS = {"target": "目标", "achievement": "成绩", "context": "背景"}
 FONT = dict(family="'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif", size=13)
 
 

@@ -42,7 +42,6 @@ SEEDS = ROOT / "seeds"
 STORE_ENV = "DUIBIAO_STORE"
 
 TTL = "6h"
-KIND_LABELS = {"target": "目标", "achievement": "成绩", "context": "背景"}
 METHOD_LABELS = {"tfidf": "TF-IDF", "textrank": "TextRank", "count": "词频"}
 UPLOAD_PREFIX = "上传/"
 
@@ -501,30 +500,13 @@ def benchmark_edges(c: Corpus, flt: Filter) -> pd.DataFrame:
 
 # --- targets -----------------------------------------------------------------------------------
 
-TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline", "kind", "speaker", "district",
-                  "sentence", "span", "value_normalised", "unit_normalised", "title", "date", "report_id", "paragraph_no"]
-
-
-def _targets_view(t: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
-    """All targets with their report's title, date and position, a label for the kind
-    and a comparable-unit key (made once per corpus)."""
-    info = reports[["report_id", "title", "date"]].assign(rix=np.arange(len(reports)))
-    t = t.join(info.set_index("report_id"), on="report_id")
-    norm = t["unit_normalised"].fillna("").astype(str).str.strip()
-    t["cmp_unit"] = norm.where(norm.str.len() > 0, t["unit"].fillna("").astype(str).str.strip())
-    t["kind_label"] = t["kind"].map(KIND_LABELS).fillna(t["kind"])
-    t["rix"] = t["rix"].fillna(-1).astype(np.int64)
-    return t[TARGET_COLUMNS + ["cmp_unit", "kind_label", "rix"]].reset_index(drop=True)
-
-
-@st.cache_resource(max_entries=2, ttl=TTL, show_spinner="正在载入数值目标……")
-def _all_targets(_c: Corpus, key: str) -> pd.DataFrame:
-    return _targets_view(_c.targets_arrow().to_pandas(), _c.reports)
-
-
 def all_targets(c: Corpus) -> pd.DataFrame:
-    """Every target of the corpus with the columns the pages show (shared, never modified)."""
-    return _all_targets(c, c.key)
+    """Every target of the corpus with the columns the pages show (shared, never modified;
+    made in the background once the first page is drawn)."""
+    if c.targets_loaded():
+        return c.targets_frame()
+    with st.spinner("正在载入数值目标……"):
+        return c.targets_frame()
 
 
 def targets(c: Corpus, flt: Filter) -> pd.DataFrame:
@@ -534,13 +516,25 @@ def targets(c: Corpus, flt: Filter) -> pd.DataFrame:
     would copy it; selecting rows of the per-corpus view by a mask takes milliseconds.
     """
     t = all_targets(c)
+    return t if mask_for(c, flt) is None else t.iloc[selected_targets(c, flt)]
+
+
+def selected_targets(c: Corpus, flt: Filter, kind: str | None = None) -> np.ndarray:
+    """Positions in `all_targets` of the quantities of the selected reports (a speaker
+    filter keeps that speaker's own), of one `kind` if given. A page that shows a few
+    of them takes those rows alone: copying every column (sentences included) of a
+    selection holding most of 1.2 million targets took most of a second."""
+    t = all_targets(c)
+    keep = np.ones(len(t), dtype=bool)
     mask = mask_for(c, flt)
     if mask is not None:
         rix = t["rix"].to_numpy()
-        t = t[(rix >= 0) & mask[rix]]
+        keep &= (rix >= 0) & mask[np.maximum(rix, 0)]
         if flt.speaker:
-            t = t[t["speaker"] == flt.speaker]
-    return t
+            keep &= (t["speaker"] == flt.speaker).to_numpy(dtype=bool, na_value=False)
+    if kind is not None:
+        keep &= (t["kind"] == kind).to_numpy(dtype=bool, na_value=False)
+    return np.flatnonzero(keep)
 
 
 DISPLAY_UNITS = {"元": ("亿元", 1e8)}
@@ -556,7 +550,7 @@ def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None,
     Sorted on the value columns alone and only the rows kept are copied: on a large
     store one unit (%) has hundreds of thousands of rows."""
     at = np.arange(len(df)) if at is None else np.asarray(at)
-    at = at[df["cmp_unit"].to_numpy()[at] == unit]
+    at = at[(df["cmp_unit"] == unit).to_numpy(dtype=bool, na_value=False)[at]]
     shown, factor = DISPLAY_UNITS.get(unit, (unit, 1.0))
     if not len(at):
         return df.iloc[:0].assign(plot_value=[], plot_max=[], label=[]), shown
@@ -635,11 +629,6 @@ def group_summary(c: Corpus, flt: Filter, by: str, who: str, top: int | None = 1
     return _group_summary(c, c.key, flt, by, who, None if top is None else int(top))
 
 
-@st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)
-def _corpus_term_totals(_c: Corpus, key: str) -> np.ndarray:
-    return _c.terms().by_report.totals(None)[0]
-
-
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _distinctive(_c: Corpus, key: str, flt: Filter, by: str, mine: str, others: tuple[str, ...], top: int) -> pd.DataFrame:
     from analysis.compare import log_odds_dirichlet, top_sides
@@ -651,7 +640,7 @@ def _distinctive(_c: Corpus, key: str, flt: Filter, by: str, mine: str, others: 
     # Prior: the whole corpus's counts (the statistic reads it only on the terms of A or B).
     present = np.flatnonzero((a > 0) | (b > 0))
     index = _c.terms().vocab[present]
-    prior = np.maximum(_corpus_term_totals(_c, key)[present], a[present] + b[present])
+    prior = np.maximum(_c.term_totals()[present], a[present] + b[present])
     scored = log_odds_dirichlet(pd.Series(a[present], index=index), pd.Series(b[present], index=index),
                                 pd.Series(prior, index=index))
     res = top_sides(scored, top)

@@ -76,12 +76,11 @@ def render(ctx: Ctx) -> None:
                 learned = edges.groupby("benchmark", as_index=False)[["n_reports", "n_mentions"]].sum().sort_values("n_reports", ascending=False)
                 ui.plain_table(learned, {"benchmark": "对标对象", "n_reports": "报告", "n_mentions": "提及段落"})
             st.markdown("**数值目标**")
-            tg = data.targets(c, g)
-            tg = tg[tg["kind"] == "target"]
-            if tg.empty:
+            first = data.selected_targets(c, g, kind="target")[:15]
+            if not len(first):
                 st.caption("没有识别出目标。")
             else:
-                ui.plain_table(tg.head(15), {"indicator": "指标", "value": "数值", "unit": "单位", "hedge": "限定", "deadline": "时限"})
+                ui.plain_table(data.all_targets(c).iloc[first], {"indicator": "指标", "value": "数值", "unit": "单位", "hedge": "限定", "deadline": "时限"})
 
     st.divider()
     st.subheader("特色词")

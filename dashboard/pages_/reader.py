@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from dashboard.context import Ctx, current
+from dashboard.corpus import KIND_LABELS
 from dashboard.markup import Span, escape_inline, find_all, highlight, term_spans
 
 PICK_KEY = "_reader_pick"
@@ -118,7 +119,7 @@ def render(ctx: Ctx) -> None:
 
     if not tg.empty:
         st.subheader("本文的数值")
-        shown = tg.assign(kind=tg["kind"].map(lambda k: data.KIND_LABELS.get(k, k)), value_max=ui.number_text(tg["value_max"]))
+        shown = tg.assign(kind=tg["kind"].map(lambda k: KIND_LABELS.get(k, k)), value_max=ui.number_text(tg["value_max"]))
         ui.plain_table(shown, {"paragraph_no": "段", "indicator": "指标", "value": "数值", "value_max": "上限", "unit": "单位",
                                "hedge": "限定", "deadline": "时限", "kind": "类型", "speaker": "讲话人", "sentence": "句子"})
     st.download_button("下载全文（.txt）", data=(parts["text"] or "").encode("utf-8"), file_name=f"{rid}.txt", mime="text/plain",

@@ -7,9 +7,10 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.context import Ctx, current
+from dashboard.corpus import KIND_LABELS
 from dashboard.markup import Span, escape_inline, find_all, highlight
 
-KINDS = data.KIND_LABELS  # target -> 目标 ...
+KINDS = KIND_LABELS  # target -> 目标 ...
 COLUMNS = {
     "indicator": "指标", "value": "数值", "value_max": "上限", "unit": "单位", "hedge": "限定", "deadline": "时限",
     "kind_label": "类型", "speaker": "讲话人", "district": "区域", "span": "原文数值", "sentence": "句子", "title": "报告",

@@ -8,6 +8,7 @@ on a store built from seeds/, with and without filters, and with an upload.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 from analysis.compare import compare_groups, theme_shares
 from analysis.store import open_snapshot
 from dashboard import data
-from dashboard.corpus import Corpus
+from dashboard.corpus import KIND_LABELS, Corpus
 from dashboard.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +139,9 @@ def test_targets_follow_the_filter(corpus, stored):
             want = want[want["speaker"] == flt.speaker]
         got = data.targets(corpus, flt)
         assert sorted(zip(got["report_id"], got["span"])) == sorted(zip(want["report_id"], want["span"])), flt
-        assert set(got["kind_label"]) <= set(data.KIND_LABELS.values())
+        assert set(got["kind_label"]) <= set(KIND_LABELS.values())
+        first = data.all_targets(corpus).iloc[data.selected_targets(corpus, flt, kind="target")[:15]]
+        pd.testing.assert_frame_equal(first, got[got["kind"] == "target"].head(15))
 
 
 def test_one_report_is_read_back_from_the_store(corpus, stored):
@@ -283,3 +286,40 @@ def test_text_reads_without_the_paragraph_index(corpus, monkeypatch):
     assert not corpus.reads_cheaply(rix)
     without = corpus.paragraph_rows(rix)
     assert with_index.to_pylist() == without.to_pylist()
+
+
+def test_the_views_first_visits_need_are_made_on_the_loader_threads(store, stored, monkeypatch):
+    import dashboard.corpus as corpus_mod
+
+    made = []
+    view = corpus_mod.targets_view
+    monkeypatch.setattr(corpus_mod, "targets_view", lambda t, r: made.append(threading.current_thread().name) or view(t, r))
+    c = Corpus.from_snapshot(open_snapshot(store))
+    assert not c.targets_loaded()
+    c.start_loading()
+    frame = c.targets_frame()
+    assert c.targets_loaded() and len(made) == 1 and made[0].startswith("duibiao-load")
+    want = stored["targets"]
+    assert sorted(zip(frame["report_id"], frame["span"])) == sorted(zip(want["report_id"], want["span"]))
+    assert frame["rix"].tolist() == [c._by_id[r] for r in frame["report_id"]]
+    totals = c.term_totals()
+    held = totals > 0
+    counted = stored["term_counts"].groupby("term")["count"].sum()
+    assert dict(zip(c.terms().vocab[held], totals[held].astype(int).tolist())) == counted.to_dict()
+
+
+def test_targets_are_held_in_one_chunk_per_column():
+    """pandas takes rows of a many-chunk column by joining the chunks first (most of a
+    second for a few rows of a large store): the store's targets are joined once."""
+    import pyarrow as pa
+
+    from dashboard.corpus import _stack, one_chunk
+
+    parts = [pa.table({"sentence": ["甲", None], "value": [1.0, 2.0]}), pa.table({"sentence": ["乙"], "value": [3.0]})]
+    table = pa.concat_tables(parts)
+    joined = one_chunk(table)
+    assert [c.num_chunks for c in joined.columns] == [1, 1]
+    assert joined.schema.field("sentence").type == pa.large_string()
+    assert joined.to_pydict() == table.to_pydict()
+    stacked = _stack(joined, parts[0])  # a session's uploads come after, not joined in
+    assert stacked["sentence"].to_pylist() == ["甲", None, "乙", "甲", None]
