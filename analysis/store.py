@@ -293,7 +293,7 @@ class PartWriter:
             tables = self._buffer[name]
             table = pa.concat_tables(tables) if tables else schema.empty_table()
             _write_parquet(table, self._part(name, self.n_groups), schema, by_report=name in REPORT_GROUPED,
-                           statistics=name not in TERM_TABLES)
+                           statistics=name not in TERM_TABLES, compression="lz4" if name in LZ4_TABLES else "zstd")
             tables.clear()
         self._buffered = 0
         self.n_groups += 1
@@ -320,6 +320,10 @@ class PartWriter:
 # so such a read decodes the groups of those reports only, not the whole part.
 REPORT_GROUPED = {"paragraphs"}
 REPORT_GROUP_BYTES = 256 << 10
+# Their text is also scanned whole, to count a term over the whole corpus (keyword in
+# context): LZ4 (written as LZ4_RAW) decompresses several times faster than zstd: such a scan of 10,000
+# reports took 0.53 s instead of 0.72-0.77 (the table 40 % larger: 360 MB against 257).
+LZ4_TABLES = REPORT_GROUPED
 RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 # Tables stored without min/max statistics: one row per (report, term), every part holding
 # all kinds of terms and report ids (content hashes, in no order), so no query can skip a
@@ -328,7 +332,7 @@ TERM_TABLES = {"term_counts", "_tf"}
 
 
 def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False,
-                   statistics: bool = True) -> None:
+                   statistics: bool = True, compression: str = "zstd") -> None:
     table = table.select(schema.names).cast(schema)
     # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
     # encoded in big parts, which the TF-IDF step reads as codes. Running text is not
@@ -336,7 +340,7 @@ def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report:
     # nor are its min/max statistics of any use (no query can skip a row group by them),
     # and working them out over every paragraph was a fifth of writing `paragraphs`.
     columns = [n for n in schema.names if n not in RUNNING_TEXT]
-    options = dict(compression="zstd", dictionary_pagesize_limit=16 << 20, use_dictionary=columns,
+    options = dict(compression=compression, dictionary_pagesize_limit=16 << 20, use_dictionary=columns,
                    write_statistics=columns if statistics else False)
     if not by_report or table.num_rows == 0:
         pq.write_table(table, path, row_group_size=1 << 20, **options)

@@ -226,6 +226,13 @@ def test_statistics_only_where_a_query_could_use_them(tmp_path):
     assert not targets["sentence"] and targets["report_id"] and targets["value"]
 
 
+def test_the_text_scanned_whole_is_stored_with_lz4(tmp_path):
+    _, out = built_seeds(tmp_path)
+    codecs = {t: {pq.ParquetFile(out / f"{t}.parquet").metadata.row_group(0).column(i).compression
+                  for i in range(3)} for t in ("paragraphs", "targets")}
+    assert codecs == {"paragraphs": {"LZ4"}, "targets": {"ZSTD"}}
+
+
 def test_prefetched_keeps_order_and_reads_at_most_a_few_ahead():
     import threading
     import time
