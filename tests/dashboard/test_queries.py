@@ -323,3 +323,18 @@ def test_targets_are_held_in_one_chunk_per_column():
     assert joined.to_pydict() == table.to_pydict()
     stacked = _stack(joined, parts[0])  # a session's uploads come after, not joined in
     assert stacked["sentence"].to_pylist() == ["甲", None, "乙", "甲", None]
+
+
+@pytest.mark.parametrize("by", ["speaker", "district"])
+def test_theme_matrix_counts_themed_paragraphs_per_row(corpus, by):
+    for flt in _filters(corpus)[:3]:
+        t = corpus.themes if data.mask_for(corpus, flt) is None else corpus.themes[data.mask_for(corpus, flt)[corpus.themes["rix"]]]
+        want = t.assign(who=t[by].astype(str), th=t["theme"].astype(str)).query("who != ''")
+        want = want.groupby(["who", "th"]).size().unstack(fill_value=0)
+        got = data.theme_matrix(corpus, flt, by, top=1000)
+        assert sorted(got.index) == sorted(want.index) and sorted(got.columns) == sorted(want.columns)
+        assert (got.loc[want.index, want.columns].to_numpy() == want.to_numpy()).all()
+        sizes = got.sum(axis=1).tolist()
+        assert sizes == sorted(sizes, reverse=True)  # busiest rows first
+        shares = data.theme_matrix(corpus, flt, by, top=1000, normalise=True)
+        assert np.allclose(shares.sum(axis=1), 1.0)
