@@ -121,19 +121,29 @@ def benchmark_sankey(edges: pd.DataFrame, *, title: str | None = None, max_edges
 
 
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, percent: bool = False, colourscale: str = "Blues") -> go.Figure:
-    """Rows x columns heatmap with the numbers written in the cells."""
+    """Rows x columns heatmap with the numbers written in the cells.
+
+    Plotly's heatmaps send no selection events to Streamlit (streamlit/streamlit#8760):
+    each cell also holds an invisible square marker, the point a click selects, with
+    (row, column) as its customdata (`ui.clickable_cells`)."""
     if matrix is None or matrix.empty:
         return empty_figure()
     z = matrix.to_numpy(dtype=float)
     text = [[(f"{v:.0%}" if percent else f"{v:.0f}") if v else "" for v in row] for row in z]
+    xs, ys = [_plain(c) for c in matrix.columns], [_plain(i) for i in matrix.index]
     fig = go.Figure(
-        go.Heatmap(
-            z=z, x=[_plain(c) for c in matrix.columns], y=[_plain(i) for i in matrix.index],
-            colorscale=colourscale, text=text, texttemplate="%{text}", showscale=False, xgap=2, ygap=2,
-            customdata=[[str(i)] * len(matrix.columns) for i in matrix.index],
-            hovertemplate="%{y} · %{x}<br>" + ("占比：%{z:.1%}" if percent else "段落：%{z}") + "<extra></extra>",
-        )
+        go.Heatmap(z=z, x=xs, y=ys, colorscale=colourscale, text=text, texttemplate="%{text}", showscale=False,
+                   xgap=2, ygap=2, hoverinfo="skip")
     )
+    rows, cols = np.divmod(np.arange(z.size), z.shape[1])
+    fig.add_trace(go.Scatter(
+        x=[xs[j] for j in cols], y=[ys[i] for i in rows], mode="markers", showlegend=False,
+        marker=dict(symbol="square", size=26, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
+        customdata=[[str(matrix.index[i]), str(matrix.columns[j])] for i, j in zip(rows, cols)],
+        text=[text[i][j] or "0" for i, j in zip(rows, cols)],
+        hovertemplate="%{y} · %{x}<br>" + ("占比：%{text}" if percent else "段落：%{text}") + "<extra></extra>",
+    ))
     fig.update_yaxes(autorange="reversed", type="category", automargin=True)
     fig.update_xaxes(side="top", type="category", tickangle=-30)
     return _layout(fig, title, height=max(240, 30 * len(matrix) + 120))

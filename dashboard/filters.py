@@ -187,6 +187,34 @@ def apply_chart_selection(state: Any, chart_key: str, filter_key: str, options: 
     return value
 
 
+def cell_filter_callback(chart_key: str, filters: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[], None]:
+    """An `on_select` callback for a chart whose points carry several filter values as
+    customdata (a heatmap cell: its row's speaker or district, its column's theme)."""
+
+    def _cb() -> None:
+        import streamlit as st
+
+        apply_cell_selection(st.session_state, chart_key, filters)
+
+    return _cb
+
+
+def apply_cell_selection(state: Any, chart_key: str, filters: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    """Set filter k to `customdata[k]` of the clicked point, for each (filter key, its
+    options) in `filters`, when the value is one of the options. Returns what was set."""
+    event = state.get(chart_key) if hasattr(state, "get") else None
+    try:
+        custom = event["selection"]["points"][0]["customdata"]
+    except (KeyError, TypeError, IndexError):
+        return {}
+    if not isinstance(custom, (list, tuple)):
+        return {}
+    chosen = {key: str(value) for (key, options), value in zip(filters, custom) if str(value) in options}
+    for key, value in chosen.items():
+        state[key] = value
+    return chosen
+
+
 def picked_value(point: dict) -> str | None:
     custom = point.get("customdata")
     if isinstance(custom, (list, tuple)) and custom:

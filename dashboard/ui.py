@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import data, export
 from dashboard.context import Ctx
-from dashboard.filters import chart_filter_callback
+from dashboard.filters import cell_filter_callback, chart_filter_callback
 from dashboard.markup import escape_inline
 
 MAX_TABLE_ROWS = 5000  # rows sent to the browser in one table; downloads hold everything
@@ -81,6 +81,15 @@ def clickable_chart(fig: Any, key: str, filter_key: str | None = None, options: 
         )
     else:
         st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+def clickable_cells(fig: Any, key: str, filters: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """A plotly heatmap (charts.heatmap) whose cells set sidebar filters when clicked:
+    `filters` are (filter key, its options) for the row and the column."""
+    st.plotly_chart(
+        fig, key=key, on_select=cell_filter_callback(key, tuple((k, tuple(o)) for k, o in filters)),
+        selection_mode="points", config=PLOTLY_CONFIG, width="stretch",
+    )
 
 
 def wordcloud(weights: tuple[tuple[str, float], ...], key: str, stem: str = "词云", width: int = 800, height: int = 400) -> None:

@@ -30,14 +30,17 @@ def render(ctx: Ctx) -> None:
     with right:
         shares = st.toggle("按行显示占比", value=True, key="th_shares", help="关：带该主题的段落数；开：每行（讲话人/区域）内各主题的比例")
         tab_s, tab_d = st.tabs(["主题 × 讲话人", "主题 × 区域"])
+        st.caption("点击格子：按该行（讲话人或区域）和该列的主题筛选，下方显示该主题的证据段落。")
         with tab_s:
             m = data.theme_matrix(c, flt, "speaker", top=20, normalise=shares)
-            st.plotly_chart(charts.heatmap(m, percent=shares), key="th_heat_speaker", config=ui.PLOTLY_CONFIG, width="stretch")
+            ui.clickable_cells(charts.heatmap(m, percent=shares), key="th_heat_speaker",
+                               filters=[("speaker", c.options.speakers), ("theme", c.options.themes)])
             if not m.empty:
                 ui.downloads(m.reset_index().rename(columns={"speaker": "讲话人"}), "主题x讲话人", key="th_hs_dl")
         with tab_d:
             m = data.theme_matrix(c, flt, "district", top=20, normalise=shares)
-            st.plotly_chart(charts.heatmap(m, percent=shares, colourscale="Oranges"), key="th_heat_district", config=ui.PLOTLY_CONFIG, width="stretch")
+            ui.clickable_cells(charts.heatmap(m, percent=shares, colourscale="Oranges"), key="th_heat_district",
+                               filters=[("district", c.options.districts), ("theme", c.options.themes)])
             if not m.empty:
                 ui.downloads(m.reset_index().rename(columns={"district": "区域"}), "主题x区域", key="th_hd_dl")
 
@@ -45,6 +48,11 @@ def render(ctx: Ctx) -> None:
     st.subheader("主题证据")
     themes = list(mix["theme"])
     default = themes.index(flt.theme) if flt.theme in themes else 0
+    # the evidence follows the theme filter when it changes (a click on a bar or a
+    # heatmap cell drills down to that theme's paragraphs); otherwise it is the reader's choice
+    if flt.theme in themes and st.session_state.get("_th_filter_theme") != flt.theme:
+        st.session_state["th_evidence_theme"] = flt.theme
+    st.session_state["_th_filter_theme"] = flt.theme
     theme = st.selectbox("主题", themes, index=default, key="th_evidence_theme")
     ev = data.theme_evidence(c, flt, theme, limit=40)
     st.caption(f"“{escape_inline(theme)}”得分最高的段落（绿色为命中的主题词）。")

@@ -131,3 +131,26 @@ def test_keyword_in_context_for_a_district(server, browser, store):
     assert f"“对标”出现 {mentions} 次" in main and f"的 {holding} 个段落中" in main, main[-600:]
     _shot(page, "keywords_district.png")
     assert not errors
+
+
+def test_a_heatmap_cell_filters_by_its_row_and_theme(server, browser):
+    """Plotly heatmaps send Streamlit no selection: each cell holds a transparent marker
+    that a click selects. Clicking one sets the row's district and the column's theme,
+    and the evidence below follows the theme."""
+    page, errors = _open(browser, f"{server}/themes", "主题证据")
+    page.get_by_role("tab", name="主题 × 区域").click()
+    page.wait_for_timeout(1000)
+    cells = page.locator(".scatterlayer .point:visible")
+    assert cells.count() >= 2 * 16  # two districts x the themes
+    cells.nth(1).click(force=True)  # first row, second column
+    page.wait_for_url("**/themes?*district=*", timeout=30_000)
+    page.wait_for_timeout(2000)
+    from urllib.parse import parse_qs, urlparse
+
+    query = parse_qs(urlparse(page.url).query)
+    district, theme = query["district"][0], query["theme"][0]
+    main = page.inner_text("[data-testid='stMain']")
+    assert f"主题：{theme}；区域：{district}" in main
+    assert f"“{theme}”得分最高的段落" in main
+    _shot(page, "themes_cell_click.png")
+    assert not errors

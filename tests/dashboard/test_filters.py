@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dashboard.corpus import date_bounds
-from dashboard.filters import Filter, apply_chart_selection, filter_options, filtered_mask, picked_value
+from dashboard.filters import Filter, apply_cell_selection, apply_chart_selection, filter_options, filtered_mask, picked_value
 
 
 def _reports() -> pd.DataFrame:
@@ -88,6 +88,33 @@ def test_chart_click_sets_only_valid_values():
     assert apply_chart_selection(state, "chart", "district", ("山亭区",)) is None and "district" not in state
     assert apply_chart_selection({}, "chart", "district", ("山亭区",)) is None
     assert apply_chart_selection({"chart": {"selection": {"points": []}}}, "chart", "district", ()) is None
+
+
+def test_heatmap_cell_click_sets_its_row_and_column_filters():
+    filters = (("district", ("山亭区", "济宁高新区")), ("theme", ("产业发展", "科技创新")))
+    state = {"heat": {"selection": {"points": [{"customdata": ["山亭区", "科技创新"], "x": "科技创新"}]}}}
+    assert apply_cell_selection(state, "heat", filters) == {"district": "山亭区", "theme": "科技创新"}
+    assert state["district"] == "山亭区" and state["theme"] == "科技创新"
+    state = {"heat": {"selection": {"points": [{"customdata": ["伪造区", "产业发展"]}]}}}
+    assert apply_cell_selection(state, "heat", filters) == {"theme": "产业发展"} and "district" not in state
+    assert apply_cell_selection({"heat": {"selection": {"points": []}}}, "heat", filters) == {}
+    assert apply_cell_selection({"heat": {"selection": {"points": [{"x": 1}]}}}, "heat", filters) == {}
+    assert apply_cell_selection({}, "heat", filters) == {}
+
+
+def test_heatmap_cells_carry_their_row_and_column():
+    import pandas as pd
+
+    from dashboard.charts import heatmap
+
+    m = pd.DataFrame([[3, 0], [1, 2]], index=pd.Index(["<b>甲</b>", "乙"], name="speaker"), columns=["产业发展", "科技创新"])
+    fig = heatmap(m)
+    cells = next(t for t in fig.data if t.type == "scatter")
+    assert [list(c) for c in cells.customdata] == [["<b>甲</b>", "产业发展"], ["<b>甲</b>", "科技创新"],
+                                                   ["乙", "产业发展"], ["乙", "科技创新"]]
+    assert list(cells.y) == ["‹b›甲‹/b›"] * 2 + ["乙"] * 2 and list(cells.x) == ["产业发展", "科技创新"] * 2
+    assert list(cells.text) == ["3", "0", "1", "2"]
+    assert next(t for t in fig.data if t.type == "heatmap").hoverinfo == "skip"
 
 
 def test_picked_value_fallbacks():
