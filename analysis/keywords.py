@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -221,6 +221,8 @@ def tfidf_keywords(
     median_idf: float,
     alpha: float = 0.5,
     top_k: int = 20,
+    corpus_df: Callable[[Sequence[str]], np.ndarray] | None = None,
+    corpus_n: int = 0,
 ) -> pd.DataFrame:
     """Top `top_k` TF-IDF keywords per report.
 
@@ -240,6 +242,10 @@ def tfidf_keywords(
     slogans like 双招双引 - get its median IDF, i.e. count as fairly specific.
     As the corpus grows its own IDF spreads out (log N) and carries more of the
     ranking; alpha=1 is pure corpus TF-IDF, alpha=0 is jieba.analyse's ranking.
+
+    Reports scored against a larger corpus they join (uploads against the store):
+    `corpus_df(terms)` gives the corpus's document frequency of each term and
+    `corpus_n` its number of reports; N and df are then the corpus's plus these reports'.
 
     Returns columns report_id, term, weight, rank (1 = best; ties broken by
     term), method="tfidf", ordered by report and rank.
@@ -264,7 +270,11 @@ def tfidf_keywords(
     r = np.repeat(np.arange(n_reports), [len(m[0]) for m in merged])
 
     df = np.bincount(t, minlength=n_terms)
-    corpus_idf = np.log((1 + n_reports) / (1 + df)) + 1
+    n = n_reports
+    if corpus_df is not None:
+        df = df + np.asarray(corpus_df(list(terms)), dtype=np.int64)
+        n += corpus_n
+    corpus_idf = np.log((1 + n) / (1 + df)) + 1
     background = pd.Series(terms).map(jieba_idf).fillna(median_idf).to_numpy(dtype=float)
     idf = alpha * corpus_idf + (1 - alpha) * background
 

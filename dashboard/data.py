@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import streamlit as st
 
 from analysis.sentences import sentence_spans
-from analysis.store import Snapshot, StoreError, open_snapshot
+from analysis.store import Snapshot, StoreError, open_snapshot, read_part
 from dashboard.corpus import Corpus, snapshot_key
 from dashboard.filters import Filter
 
@@ -106,23 +106,50 @@ def content_hash(data: bytes) -> str:
 
 
 @st.cache_resource(max_entries=32, ttl=TTL, show_spinner="正在分析上传的文件……")
-def analyse_upload(digest: str, name: str, _data: bytes) -> dict[str, list[dict]]:
-    """Rows of every table for one uploaded file (cached by content hash; a shared,
-    read-only object, so a rerun does not copy the rows again).
+def analyse_upload(digest: str, name: str, _data: bytes, _snap: Snapshot | None = None, store_key: str = "") -> dict[str, list[dict]]:
+    """Rows of every table for one uploaded file (cached by content hash and store; a
+    shared, read-only object, so a rerun does not copy the rows again).
 
-    Adds TF-IDF keyword rows ("tfidf") computed with jieba's IDF blended with the
-    file's own term counts, so uploaded reports rank keywords like the store's.
+    Adds TF-IDF keyword rows ("tfidf") computed as the build computes the store's: the
+    corpus IDF from the store's document frequencies (its hidden `_df`) and report count
+    with this file's reports added, blended with jieba's IDF. Without them (no store
+    given, or one without `_df`) the file's own counts stand in for the corpus, and its
+    keywords rank as jieba's would.
     """
     from analysis import keywords
+    from analysis.build import TFIDF_ALPHA, TFIDF_TOP_K
     from analysis.pipeline import analyse_file
 
     rows = analyse_file(_data, UPLOAD_PREFIX + name, _resources(), content_hash=digest)
     tc = pd.DataFrame(rows.get("term_counts", []), columns=["report_id", "speaker", "term", "count", "pos"])
     if not tc.empty:
         idf, median = keywords.load_jieba_idf()
-        kw = keywords.tfidf_keywords(tc, jieba_idf=idf, median_idf=median)
+        known = _store_df(_snap, store_key) if _snap is not None else None
+        corpus = dict(corpus_df=known[0], corpus_n=known[1]) if known is not None else {}
+        kw = keywords.tfidf_keywords(tc, jieba_idf=idf, median_idf=median, alpha=TFIDF_ALPHA, top_k=TFIDF_TOP_K, **corpus)
         rows["tfidf"] = kw.to_dict("records")
     return rows
+
+
+@st.cache_resource(max_entries=2, ttl=TTL, show_spinner=False)
+def _store_df(_snap: Snapshot, store_key: str):
+    """(terms -> the store's document frequency of each, the store's number of reports),
+    from the build's hidden `_df` table; None for a store without one."""
+    try:
+        table = read_part(Path(_snap.path) / "_df.parquet", ["term", "df"])
+        n_reports = int(_snap.manifest["n_reports"])
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+    vocab, df = table["term"].combine_chunks(), table["df"].to_numpy()
+
+    def lookup(terms: Sequence[str]) -> np.ndarray:
+        if not len(vocab):
+            return np.zeros(len(terms), dtype=np.int64)
+        pos = pc.index_in(pa.array(list(terms), pa.string()), value_set=vocab)
+        found = pos.is_valid().to_numpy(zero_copy_only=False)
+        return np.where(found, df[pc.fill_null(pos, 0).to_numpy(zero_copy_only=False)], 0)
+
+    return lookup, n_reports
 
 
 @st.cache_resource(max_entries=4, ttl="2h", show_spinner="正在合并上传的文件……")

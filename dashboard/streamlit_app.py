@@ -104,7 +104,7 @@ def handle_uploads(snap, box) -> tuple[data.Corpus, list[tuple[str, str]]]:
             problems.append((f.name, "内容与语料库中已有的文件相同，未重复加入"))
             continue
         try:
-            rows = data.analyse_upload(digest, f.name, raw)
+            rows = data.analyse_upload(digest, f.name, raw, snap, data.snapshot_key(snap))
         except Exception as err:  # a reader bug must not take the app down
             problems.append((f.name, f"无法分析（{type(err).__name__}: {err}）"))
             continue

@@ -109,6 +109,19 @@ def test_tfidf_alpha_one_is_pure_corpus_tfidf_and_top_k_truncates():
     assert kw.weight.iloc[0] == pytest.approx(2 / 3)
 
 
+def test_tfidf_against_a_larger_corpus_adds_its_document_frequencies_by_hand():
+    """An uploaded report is scored against the store it joins: N and df are the
+    store's plus the report's own."""
+    tc = _frame([("up", "产业", 1, "n"), ("up", "孵化器", 1, "n")])
+    store_df = {"产业": 9, "孵化器": 0}
+    kw = tfidf_keywords(tc, jieba_idf={}, median_idf=10.0, alpha=1.0, corpus_n=9,
+                        corpus_df=lambda terms: [store_df.get(t, 0) for t in terms])
+    # N = 10. 产业 in all ten: log(11/11) + 1 = 1; 孵化器 in the upload only: log(11/2) + 1 = 2.70475.
+    assert kw.set_index("term").weight.to_dict() == pytest.approx({"孵化器": 2.70475 / 2, "产业": 0.5}, abs=1e-5)
+    alone = tfidf_keywords(tc, jieba_idf={}, median_idf=10.0, alpha=1.0)  # the upload as its own corpus: a tie
+    assert alone.weight.tolist() == [0.5, 0.5]
+
+
 def test_tfidf_of_empty_counts_is_an_empty_frame():
     kw = tfidf_keywords(_frame([]), jieba_idf={}, median_idf=10.0)
     assert kw.empty and list(kw.columns) == ["report_id", "term", "weight", "rank", "method"]

@@ -338,3 +338,24 @@ def test_theme_matrix_counts_themed_paragraphs_per_row(corpus, by):
         assert sizes == sorted(sizes, reverse=True)  # busiest rows first
         shares = data.theme_matrix(corpus, flt, by, top=1000, normalise=True)
         assert np.allclose(shares.sum(axis=1), 1.0)
+
+
+def test_upload_keywords_are_scored_against_the_store(store):
+    """The upload's TF-IDF uses the store's document frequencies and report count, as
+    the build scores the store's own reports."""
+    import math
+
+    snap = open_snapshot(store)
+    rows = data.analyse_upload("e" * 64, "对标.txt", UPLOAD, snap, data.snapshot_key(snap))
+    kw = pd.DataFrame(rows["tfidf"])
+    tc = pd.DataFrame(rows["term_counts"])
+    rid = rows["reports"][0]["report_id"]
+    mine = tc[tc["report_id"] == rid].groupby("term")["count"].sum()
+    stored = pq.read_table(store / "_df.parquet").to_pandas().set_index("term")
+    n = snap.manifest["n_reports"] + len(rows["reports"])
+    term = "项目"  # in the store's reports and in the upload
+    assert stored.loc[term, "df"] > 0 and term in mine
+    df = stored.loc[term, "df"] + int((tc.groupby("report_id")["term"].apply(set).map(lambda s: term in s)).sum())
+    idf = 0.5 * (math.log((1 + n) / (1 + df)) + 1) + 0.5 * stored.loc[term, "background"]
+    got = kw[(kw["report_id"] == rid) & (kw["term"] == term)]["weight"]
+    assert len(got) == 1 and got.iloc[0] == pytest.approx(mine[term] / mine.sum() * idf, rel=1e-12)
