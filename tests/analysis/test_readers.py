@@ -250,11 +250,11 @@ def test_pdf_chinese_text_layer_with_real_font(tmp_path):
     assert doc.text.splitlines() == [PARA1, PARA2]
 
 
-def encrypt_pdf(data: bytes, user: str, owner: str) -> bytes:
+def encrypt_pdf(data: bytes, user: str, owner: str, algorithm: str = "RC4-128") -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=user, owner_password=owner, algorithm="RC4-128")
+    writer.encrypt(user_password=user, owner_password=owner, algorithm=algorithm)
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
@@ -269,6 +269,16 @@ def test_pdf_encrypted_with_user_password(tmp_path):
 def test_pdf_encrypted_with_empty_user_password_is_read(tmp_path):
     data = encrypt_pdf(cjk_pdf_without_font_file([PARA1]), user="", owner="owner")
     assert read_document(write(tmp_path, "perm.pdf", data)).text == PARA1
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_pdf_encrypted_with_aes_and_an_empty_user_password_is_read(tmp_path, algorithm):
+    """Permissions-only AES encryption, common on government PDFs: read with the
+    `cryptography` package (in requirements.txt); a real password still refuses."""
+    data = encrypt_pdf(cjk_pdf_without_font_file([PARA1]), user="", owner="owner", algorithm=algorithm)
+    assert read_document(write(tmp_path, "aes.pdf", data)).text == PARA1
+    locked = encrypt_pdf(cjk_pdf_without_font_file([PARA1]), user="secret", owner="owner", algorithm=algorithm)
+    assert ingest_error(write(tmp_path, "aes-locked.pdf", locked)).problem == "encrypted PDF (password required)"
 
 
 def test_pdf_truncated_and_garbage(tmp_path):
