@@ -389,9 +389,9 @@ class Corpus:
         self.text_sources, self.text_db = text_sources, text_db
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
         self._terms, self._speaker_terms, self._targets, self._text_index = terms, speaker_terms, targets, text_index
-        # Views made of those, for the first visit of the comparison, targets and reader
-        # pages (~0.3 s each at 10,000 reports), made on the loader threads too.
-        # made once the reading is done: made beside it, the server's memory peaked ~0.3 GB higher
+        # Views made of those for the first visit of the comparison, targets and reader
+        # pages (~0.3 s each at 10,000 reports), on the loader threads as well, once the
+        # reading is done (made beside it, the server's memory peaked ~0.3 GB higher).
         self._target_view = Deferred(lambda: targets_view(self._after_reading().targets_arrow().to_pandas(), self.reports))
         self._term_totals = Deferred(lambda: self._after_reading().terms().by_report.totals(None)[0])  # kept by the index too
         # started in this order: what the comparison and keyword pages need first (a job
@@ -515,6 +515,7 @@ class Corpus:
         return self._target_view.result()
 
     def targets_loaded(self) -> bool:
+        """Whether `targets_frame` is made (asking for it will not wait)."""
         return self._target_view.done()
 
     def term_totals(self) -> np.ndarray:
