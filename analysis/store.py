@@ -292,8 +292,7 @@ class PartWriter:
         for name, schema in self.schemas.items():
             tables = self._buffer[name]
             table = pa.concat_tables(tables) if tables else schema.empty_table()
-            _write_parquet(table, self._part(name, self.n_groups), schema, by_report=name in REPORT_GROUPED,
-                           statistics=name not in TERM_TABLES, compression="lz4" if name in LZ4_TABLES else "zstd")
+            _write_parquet(table, self._part(name, self.n_groups), schema, name)
             tables.clear()
         self._buffered = 0
         self.n_groups += 1
@@ -304,7 +303,7 @@ class PartWriter:
             folder = self.build / f"{name}.parquet"
             if self.n_groups == 0:
                 folder.rmdir()
-                _write_parquet(schema.empty_table(), folder, schema)
+                _write_parquet(schema.empty_table(), folder, schema, name)
             elif self.n_groups == 1:
                 single = folder.with_name(folder.name + ".single")
                 os.replace(self._part(name, 0), single)
@@ -321,8 +320,9 @@ class PartWriter:
 REPORT_GROUPED = {"paragraphs"}
 REPORT_GROUP_BYTES = 256 << 10
 # Their text is also scanned whole, to count a term over the whole corpus (keyword in
-# context): LZ4 (written as LZ4_RAW) decompresses several times faster than zstd: such a scan of 10,000
-# reports took 0.53 s instead of 0.72-0.77 (the table 40 % larger: 360 MB against 257).
+# context): LZ4 (written as LZ4_RAW) decompresses several times faster than zstd, and
+# such a scan of 10,000 reports took 0.53 s instead of 0.72-0.77 (the table 40 % larger:
+# 360 MB against 257). The other tables: zstd.
 LZ4_TABLES = REPORT_GROUPED
 RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 # Tables stored without min/max statistics: one row per (report, term), every part holding
@@ -331,8 +331,9 @@ RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
 TERM_TABLES = {"term_counts", "_tf"}
 
 
-def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report: bool = False,
-                   statistics: bool = True, compression: str = "zstd") -> None:
+def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, name: str = "") -> None:
+    """Write `table` as stored table `name` (its row groups, compression and statistics
+    as the sets above say)."""
     table = table.select(schema.names).cast(schema)
     # A generous dictionary page keeps repeated strings (terms, report ids) dictionary
     # encoded in big parts, which the TF-IDF step reads as codes. Running text is not
@@ -340,9 +341,9 @@ def _write_parquet(table: pa.Table, path: Path, schema: pa.Schema, *, by_report:
     # nor are its min/max statistics of any use (no query can skip a row group by them),
     # and working them out over every paragraph was a fifth of writing `paragraphs`.
     columns = [n for n in schema.names if n not in RUNNING_TEXT]
-    options = dict(compression=compression, dictionary_pagesize_limit=16 << 20, use_dictionary=columns,
-                   write_statistics=columns if statistics else False)
-    if not by_report or table.num_rows == 0:
+    options = dict(compression="lz4" if name in LZ4_TABLES else "zstd", dictionary_pagesize_limit=16 << 20,
+                   use_dictionary=columns, write_statistics=False if name in TERM_TABLES else columns)
+    if name not in REPORT_GROUPED or table.num_rows == 0:
         pq.write_table(table, path, row_group_size=1 << 20, **options)
         return
     with pq.ParquetWriter(path, schema, **options) as writer:

@@ -393,7 +393,7 @@ class Corpus:
         # pages (~0.3 s each at 10,000 reports), on the loader threads as well, once the
         # reading is done (made beside it, the server's memory peaked ~0.3 GB higher).
         self._target_view = Deferred(lambda: targets_view(self._after_reading().targets_arrow().to_pandas(), self.reports))
-        self._term_totals = Deferred(lambda: self._after_reading().terms().by_report.totals(None)[0])  # kept by the index too
+        self._term_totals = Deferred(lambda: self._after_reading().terms().by_report.totals(None)[0])
         # started in this order: what the comparison and keyword pages need first (a job
         # only waits for jobs started before it, so two loader threads never deadlock)
         self._deferred = (terms, text_index, targets, speaker_terms, self._term_totals, self._target_view)

@@ -157,56 +157,46 @@ def set_filter(key: str, value: str | None) -> None:
     st.session_state[key] = value
 
 
-def chart_filter_callback(chart_key: str, filter_key: str, options: tuple[str, ...]) -> Callable[[], None]:
-    """An `on_select` callback for a plotly chart whose points carry the filter value as
-    `customdata[0]` (or as the category on the y / x axis): the clicked value becomes
-    the filter. Values that are not valid options are ignored."""
+def selection_callback(apply: Callable[..., Any], chart_key: str, *args: Any) -> Callable[[], None]:
+    """An `on_select` callback for a plotly chart: `apply(session_state, chart_key, *args)`
+    (`apply_chart_selection`, `apply_cell_selection`)."""
 
     def _cb() -> None:
         import streamlit as st
 
-        apply_chart_selection(st.session_state, chart_key, filter_key, options)
+        apply(st.session_state, chart_key, *args)
 
     return _cb
 
 
-def apply_chart_selection(state: Any, chart_key: str, filter_key: str, options: tuple[str, ...]) -> str | None:
-    """Read the chart's selection event from `state` (session state) and set the filter
-    `filter_key` to the clicked value when it is one of `options`. Returns the value set."""
+def _clicked_point(state: Any, chart_key: str) -> dict | None:
+    """The first point of the chart's selection event in `state` (session state), if any."""
     event = state.get(chart_key) if hasattr(state, "get") else None
     try:
-        points = event["selection"]["points"]
+        return event["selection"]["points"][0]
     except (KeyError, TypeError, IndexError):
         return None
-    if not points:
-        return None
-    value = picked_value(points[0])
+
+
+def apply_chart_selection(state: Any, chart_key: str, filter_key: str, options: tuple[str, ...]) -> str | None:
+    """For a chart whose points carry the filter value as `customdata[0]` (or as the
+    category on the y / x axis): set the filter `filter_key` to the clicked value when it
+    is one of `options`. Returns the value set."""
+    point = _clicked_point(state, chart_key)
+    value = None if point is None else picked_value(point)
     if value is None or value not in options:
         return None
     state[filter_key] = value
     return value
 
 
-def cell_filter_callback(chart_key: str, filters: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[], None]:
-    """An `on_select` callback for a chart whose points carry several filter values as
-    customdata (a heatmap cell: its row's speaker or district, its column's theme)."""
-
-    def _cb() -> None:
-        import streamlit as st
-
-        apply_cell_selection(st.session_state, chart_key, filters)
-
-    return _cb
-
-
 def apply_cell_selection(state: Any, chart_key: str, filters: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
-    """Set filter k to `customdata[k]` of the clicked point, for each (filter key, its
-    options) in `filters`, when the value is one of the options. Returns what was set."""
-    event = state.get(chart_key) if hasattr(state, "get") else None
-    try:
-        custom = event["selection"]["points"][0]["customdata"]
-    except (KeyError, TypeError, IndexError):
-        return {}
+    """For a chart whose points carry several filter values as customdata (a heatmap
+    cell: its row's speaker or district, its column's theme): set filter k to
+    `customdata[k]` for each (filter key, its options) in `filters`, when the value is
+    one of the options. Returns what was set."""
+    point = _clicked_point(state, chart_key)
+    custom = None if point is None else point.get("customdata")
     if not isinstance(custom, (list, tuple)):
         return {}
     chosen = {key: str(value) for (key, options), value in zip(filters, custom) if str(value) in options}

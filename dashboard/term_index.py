@@ -102,14 +102,18 @@ class TermIndex:
         With integer values and most rows selected (a district holding most of the
         corpus, a common theme), the totals are the whole index's (kept) less those of
         the rows left out: fewer entries to gather, and the same numbers, as sums of
-        integers are exact in float64 (below 2**53)."""
+        integers are exact in float64 (below 2**53). Over all rows, those kept arrays
+        themselves, read-only."""
         n = n_terms or self.n_terms
         if not np.issubdtype(self.values.dtype, np.integer):
             return self._totals(mask, n)
         if self._whole is None:
-            self._whole = self._totals(None, self.n_terms)
+            whole = self._totals(None, self.n_terms)
+            for a in whole:
+                a.flags.writeable = False  # shared by every caller asking for all rows
+            self._whole = whole
         if mask is None:
-            return tuple(_padded(whole.copy(), n) for whole in self._whole)  # copies: callers may add to them
+            return tuple(_padded(whole, n) for whole in self._whole)
         if 2 * np.count_nonzero(mask) > len(mask):
             left_out = self._totals(~mask, self.n_terms)
             return tuple(_padded(whole - out, n) for whole, out in zip(self._whole, left_out))
@@ -151,7 +155,7 @@ class StackedIndex:
     def totals(self, mask: np.ndarray | None, n_terms: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         n = n_terms or self.n_terms
         split = self.base.n_rows
-        sums, rows = self.extra.totals(None if mask is None else mask[split:], n)
+        sums, rows = (np.array(a) for a in self.extra.totals(None if mask is None else mask[split:], n))  # added to below
         bs, br = self.base.totals(None if mask is None else mask[:split])
         sums[: len(bs)] += bs
         rows[: len(br)] += br

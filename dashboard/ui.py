@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import data, export
 from dashboard.context import Ctx
-from dashboard.filters import cell_filter_callback, chart_filter_callback
+from dashboard.filters import apply_cell_selection, apply_chart_selection, selection_callback
 from dashboard.markup import escape_inline
 
 MAX_TABLE_ROWS = 5000  # rows sent to the browser in one table; downloads hold everything
@@ -74,22 +74,20 @@ def report_link(ctx: Ctx, report_id: str, label: str = "打开报告", key_hint:
 
 def clickable_chart(fig: Any, key: str, filter_key: str | None = None, options: Sequence[str] = ()) -> None:
     """A plotly chart; with `filter_key`, clicking a bar sets that sidebar filter."""
-    if filter_key:
-        st.plotly_chart(
-            fig, key=key, on_select=chart_filter_callback(key, filter_key, tuple(options)),
-            selection_mode="points", config=PLOTLY_CONFIG, width="stretch",
-        )
-    else:
-        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    _chart(fig, key, selection_callback(apply_chart_selection, key, filter_key, tuple(options)) if filter_key else None)
 
 
 def clickable_cells(fig: Any, key: str, filters: Sequence[tuple[str, Sequence[str]]]) -> None:
     """A plotly heatmap (charts.heatmap) whose cells set sidebar filters when clicked:
     `filters` are (filter key, its options) for the row and the column."""
-    st.plotly_chart(
-        fig, key=key, on_select=cell_filter_callback(key, tuple((k, tuple(o)) for k, o in filters)),
-        selection_mode="points", config=PLOTLY_CONFIG, width="stretch",
-    )
+    _chart(fig, key, selection_callback(apply_cell_selection, key, tuple((k, tuple(o)) for k, o in filters)))
+
+
+def _chart(fig: Any, key: str, on_select: Callable[[], None] | None) -> None:
+    if on_select is None:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    else:
+        st.plotly_chart(fig, key=key, on_select=on_select, selection_mode="points", config=PLOTLY_CONFIG, width="stretch")
 
 
 def wordcloud(weights: tuple[tuple[str, float], ...], key: str, stem: str = "词云", width: int = 800, height: int = 400) -> None:

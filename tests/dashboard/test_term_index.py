@@ -51,6 +51,8 @@ def test_totals_of_most_rows_equal_a_direct_count():
         sums, held = ix.totals(mask, 520)
         assert np.array_equal(sums, want) and sums.dtype == want.dtype
         assert np.array_equal(held, np.bincount(terms[sel], minlength=520))
+    whole = ix.totals(None)
+    assert whole[0] is ix.totals(None)[0] and not whole[0].flags.writeable  # kept once, shared read-only
     weights = TermIndex.from_codes(rows, terms, counts / 7, n_rows=300, n_terms=500)  # floats: counted directly
     mask = rng.random(300) < 0.9
     assert np.array_equal(weights.totals(mask)[0], np.bincount(weights.terms[weights.positions(mask)],
