@@ -24,6 +24,12 @@ if TYPE_CHECKING:  # pandas is imported where it is used: the build's workers ne
 TEXTRANK_POS = ("ns", "n", "vn", "v", "nr", "nz", "nt", "eng", "nrt", "nrfg", "l", "i", "j", "x")
 
 KEYWORD_COLUMNS = ["report_id", "term", "weight", "rank", "method"]
+# TextRank iterates until no score moves by this much. Scores are about 1 (0.15 at the
+# least), shown to three decimals: on the 94 reports of the seeds and the gov-work
+# corpus, 1e-4 gives the same top 20, in the same order, as 1e-6 (weights within 1e-4)
+# in 24 steps instead of 38 - TextRank's power iteration was 6 % of a build. jieba
+# itself stops after 10 steps, converged or not.
+TEXTRANK_TOL = 1e-4
 
 
 def count_terms(paragraphs: Iterable[str], segmenter, stopwords) -> Counter[tuple[str, str]]:
@@ -42,7 +48,7 @@ def textrank(
     allow_pos: Iterable[str] = TEXTRANK_POS,
     damping: float = 0.85,
     max_iter: int = 100,
-    tol: float = 1e-6,
+    tol: float = TEXTRANK_TOL,
 ) -> list[tuple[str, float]]:
     """TextRank (Mihalcea & Tarau 2004) over the term sequence of one report.
 
