@@ -150,3 +150,27 @@ def test_hand_made_reports_equal_the_plain_rule_paragraph_by_paragraph():
                         "term": [t for _, t, _ in counts], "count": list(counts.values()), "pos": [pos for _, _, pos in counts]}
                 assert term_count_columns(FileContext("f", "ab" * 32, 0, reports=[r]), res) == want
     assert any(p.themes for p in r.paragraphs)
+
+
+def test_fingerprint_follows_the_dictionaries_and_the_analysis_code(tmp_path, monkeypatch):
+    import shutil
+
+    from analysis import pipeline
+
+    dict_dir = tmp_path / "dictionaries"
+    shutil.copytree(pipeline.Resources().dict_dir, dict_dir)
+    code_dir = tmp_path / "code"
+    code_dir.mkdir()
+    (code_dir / "targets.py").write_text("RULE = 1\n", encoding="utf-8")
+    digest = pipeline.code_digest.__wrapped__  # uncached: the test edits the code between calls
+    monkeypatch.setattr(pipeline, "code_digest", lambda: digest(code_dir))
+    res = pipeline.Resources(dict_dir=dict_dir)
+    first = res.fingerprint()
+    assert res.fingerprint() == first  # stable
+    (code_dir / "targets.py").write_text("RULE = 2\n", encoding="utf-8")
+    second = res.fingerprint()
+    assert second != first
+    with open(dict_dir / "stopwords.txt", "a", encoding="utf-8") as f:
+        f.write("新停用词\n")
+    assert res.fingerprint() not in (first, second)
+    assert pipeline.Resources(engine="jieba", dict_dir=dict_dir).fingerprint() != res.fingerprint()
