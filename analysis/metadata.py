@@ -3,7 +3,9 @@
 Speaker, position and organisation come from the byline (or a government report's
 speaker line); the home district from the byline, title and text through the
 gazetteer; benchmarked districts from sentences with a learning cue (对标, 考察学习,
-学习借鉴 ...); the date from header lines; paragraph speakers from `毕志伟指出，...`.
+学习借鉴 ...); the date from header lines, else from what the file says of itself (a web
+page's publication tag, a date in its name: `file_dates`); paragraph speakers from
+`毕志伟指出，...`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ReportMeta:
     district: str = ""
     benchmarks: list[str] = field(default_factory=list)
     date: str = ""
+    date_source: str = ""  # one of DATE_SOURCES, "" without a date
     paragraph_speakers: list[str] = field(default_factory=list)
 
 
@@ -36,6 +39,7 @@ def report_metadata(draft: ReportDraft, gazetteer: Gazetteer) -> ReportMeta:
     if draft.byline:
         meta.speaker, meta.position, meta.organization = parse_byline(draft.byline)
     meta.date = parse_date(draft.date_text)
+    meta.date_source = "text" if meta.date else ""
     meta.district = home_district(draft, meta.organization, gazetteer)
     meta.benchmarks = benchmarked_districts(draft.paragraphs, gazetteer, exclude=meta.district)
     meta.paragraph_speakers = paragraph_speakers(draft.paragraphs, meta.speaker)
@@ -66,6 +70,74 @@ def parse_date(text: str) -> str:
     if m := R.YEAR_MONTH.search(text):
         return f"{int(m['y']):04d}-{int(m['m']):02d}"
     return ""
+
+
+# Where a report's date comes from, most trusted first: a dated header or meeting line of
+# its own text; the publication date in the head of the web page it was saved from; a
+# date in the file's name (national_1954.txt).
+DATE_SOURCES = ("text", "page", "file_name")
+
+
+def file_dates(metas: list[ReportMeta], *, page_date: str = "", source_file: str = "", this_year: int) -> None:
+    """Date the reports of one file that have no date of their own: from the page's
+    publication date, else from the file's name or folder (`name_date`)."""
+    for date, source in ((page_date, "page"), (name_date(source_file, this_year=this_year), "file_name")):
+        if date:
+            for meta in metas:
+                if not meta.date:
+                    meta.date, meta.date_source = date, source
+            return
+
+
+def name_date(source_file: str, *, this_year: int) -> str:
+    """The date a file's name holds, else the folder it is in (reports/2019/a.docx), as
+    ISO (YYYY-MM-DD, YYYY-MM or YYYY); "" when the nearest name with a date holds more
+    than one (2020-2021总结), or one after `this_year` (2035远景目标 is a plan)."""
+    parts = [p for p in re.split(r"[\\/]", source_file) if p]
+    if parts:
+        parts[-1] = parts[-1].rsplit(".", 1)[0]
+    for part in reversed(parts):
+        found = set()
+        for m in R.FILE_NAME_DATE.finditer(part):
+            y, mo, d = (m["y"] or m["cy"] or m["my"] or m["yy"]), (m["m"] or m["cm"] or m["mm"]), (m["d"] or m["cd"])
+            iso = _iso(int(y), int(mo) if mo else None, int(d) if d else None)
+            if not iso or int(y) > this_year:
+                return ""
+            found.add(iso)
+        if found:
+            return found.pop() if len(found) == 1 else ""
+    return ""
+
+
+def _iso(y: int, mo: int | None, d: int | None) -> str:
+    """ISO form of a (possibly partial) date; "" if the month or day cannot be."""
+    if mo is None:
+        return f"{y:04d}"
+    if not 1 <= mo <= 12:
+        return ""
+    if d is None:
+        return f"{y:04d}-{mo:02d}"
+    return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= d <= 31 else ""
+
+
+def page_date(html: bytes) -> str:
+    """The publication date in a web page's <meta> tags (PubDate, article:published_time,
+    ...: resources.PAGE_DATE_NAMES, in that order of preference), as ISO; "" if none."""
+    found: dict[str, str] = {}
+    for tag in R.META_TAG.finditer(html, 0, 1 << 16):  # the head, not a whole hostile page
+        key, content = R.META_KEY.search(tag.group()), R.META_CONTENT.search(tag.group())
+        if key and content:
+            name = key.group(1).decode("ascii", "replace").lower()
+            if name in R.PAGE_DATE_NAMES and name not in found:
+                value = next(v for v in content.groups() if v is not None)
+                found[name] = _content_date(value.decode("ascii", "replace").strip())
+    return next((found[n] for n in R.PAGE_DATE_NAMES if found.get(n)), "")
+
+
+def _content_date(value: str) -> str:
+    if m := R.COMPACT_DATE.match(value):  # 20210425103000
+        return _iso(int(m["y"]), int(m["m"]), int(m["d"]))
+    return parse_date(value)
 
 
 def _cn_date_to_digits(text: str) -> str:

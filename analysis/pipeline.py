@@ -13,6 +13,7 @@ derived from the same columns, so the two can never disagree.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
@@ -27,7 +28,7 @@ from analysis.readers import display_name
 from analysis import gazetteer as gaz
 from analysis import keywords, segment, targets, themes
 from analysis.clean import clean_text
-from analysis.metadata import ReportMeta, inherit_file_district, report_metadata
+from analysis.metadata import ReportMeta, file_dates, inherit_file_district, page_date, report_metadata
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
 from analysis.schema import TABLES
 from analysis.split import ReportDraft, split_reports
@@ -43,6 +44,8 @@ class Resources:
     dict_dir: Path = segment.DICT_DIR
     engine: str = "rjieba"
     max_bytes: int = DEFAULT_MAX_BYTES
+    # A date in a file name after this year is no report's date (metadata.name_date).
+    this_year: int = field(default_factory=lambda: time.localtime().tm_year)
 
     @cached_property
     def gazetteer(self) -> gaz.Gazetteer:
@@ -245,6 +248,8 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
         return ctx
     metas = [report_metadata(d, res.gazetteer) for d in drafts]
     inherit_file_district(drafts, metas)
+    page = page_date(data) if ctx.document.format == "html" else ""
+    file_dates(metas, page_date=page, source_file=source_file, this_year=res.this_year)
     names = {m.speaker for m in metas if m.speaker} | {s for m in metas for s in m.paragraph_speakers if s}
     starts = name_starts(names)
     ctx.reports = [_report(ctx.content_hash, i, d, m, names, starts, res) for i, (d, m) in enumerate(zip(drafts, metas), 1)]
@@ -400,6 +405,7 @@ def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         "district": [r.meta.district for r in rs],
         "benchmarks": [r.meta.benchmarks for r in rs],
         "date": [r.meta.date for r in rs],
+        "date_source": [r.meta.date_source for r in rs],
         "source": [r.draft.source for r in rs],
         "reporters": [r.draft.reporters for r in rs],
         "n_chars": [len(r.text) for r in rs],

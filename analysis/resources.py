@@ -83,6 +83,28 @@ SOURCE_LINE = re.compile(r"^来源[:：]\s*(?P<source>\S+)")
 FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?")
 YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月")
 YEAR_IN_TITLE = re.compile(r"(?P<y>(?:19|20)\d{2})年")
+# A date in a file name (national_1954.txt, 2021-04-23_考察报告.docx, 20210423会议.pdf,
+# 2021年4月): the most specific form first; digits on either side make it no date
+# (00012, 2021123). "_" separates day and month only in a full date: 报告2021_1 is
+# part 1 of something, not January.
+FILE_NAME_DATE = re.compile(
+    r"(?<!\d)(?:"
+    r"(?P<y>(?:19|20)\d{2})(?P<sep>[-_.年])(?P<m>\d{1,2})(?:(?P=sep)|月)(?P<d>\d{1,2})日?"
+    r"|(?P<cy>(?:19|20)\d{2})(?P<cm>[01]\d)(?P<cd>[0-3]\d)"
+    r"|(?P<my>(?:19|20)\d{2})[-.年](?P<mm>\d{1,2})月?"
+    r"|(?P<yy>(?:19|20)\d{2})年?"
+    r")(?!\d)"
+)
+# The publication date a web page states in its head: the tag names Chinese government
+# sites use (PubDate, firstpublishedtime, publishdate) and the common standards.
+PAGE_DATE_NAMES = (
+    "pubdate", "publishdate", "publish_date", "firstpublishedtime", "publishtime", "article:published_time",
+    "datepublished", "dc.date.issued", "dcterms.issued", "dc.date", "og:release_date",
+)
+META_TAG = re.compile(rb"<meta\b[^>]{0,600}>", re.I)
+META_KEY = re.compile(rb"""\b(?:name|property|itemprop)\s*=\s*["']?([\w:.\-]{1,40})""", re.I)
+META_CONTENT = re.compile(rb"""\bcontent\s*=\s*(?:"([^"]{0,64})"|'([^']{0,64})'|([^\s>"']{1,64}))""", re.I)
+COMPACT_DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)")  # 20210425, 20210425103000
 # "——2026年2月3日在湖南省第十四届人民代表大会第四次会议上", also without the dash, in
 # brackets, with Chinese-numeral dates (二〇二六年一月二十七日), or cut to "...会议上".
 MEETING_LINE = re.compile(

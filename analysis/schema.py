@@ -19,7 +19,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 STR = pa.string()
 INT = pa.int64()
@@ -95,6 +95,8 @@ TABLES: dict[str, Table] = {
                 ("district", STR, "home district the report speaks for, canonical gazetteer name"),
                 ("benchmarks", STRS, "districts it visits, learns from or benchmarks against"),
                 ("date", STR, "ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when partial), empty if unknown"),
+                ("date_source", STR, "where the date comes from: text (a dated header or meeting line), page (the web page's "
+                 "publication tag), file_name (the file's name or folder, e.g. national_1954.txt); empty without a date"),
                 ("source", STR, "publishing body or outlet named in the text, e.g. 科技部"),
                 ("reporters", STRS, "journalists credited (本报记者 ..., trailing (宋伟)); never speakers"),
                 ("n_chars", INT, "length of the report's text in characters: its paragraphs (paragraphs.text) joined by newlines"),

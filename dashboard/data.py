@@ -34,7 +34,7 @@ import streamlit as st
 
 from analysis.sentences import sentence_spans
 from analysis.store import Snapshot, StoreError, open_snapshot, read_part
-from dashboard.corpus import Corpus, snapshot_key
+from dashboard.corpus import DATE_SOURCE_LABELS, Corpus, snapshot_key
 from dashboard.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,8 +201,9 @@ def _overview(_c: Corpus, key: str, flt: Filter) -> dict:
         "n_speakers": len(speakers),
         "n_districts": int(r["district"].replace("", np.nan).dropna().nunique()),
         "n_files": int(r["source_file"].nunique()),
-        "date_from": lo.min().date().isoformat() if len(lo) else "",
-        "date_to": hi.max().date().isoformat() if len(hi) else "",
+        # the dates as written (1978, 2021-04): "1978 至 1990", not "1978-01-01 至 1990-12-31"
+        "date_from": r.loc[lo.idxmin(), "date"] if len(lo) else "",
+        "date_to": r.loc[hi.idxmax(), "date"] if len(hi) else "",
         "n_dated": int(dated.sum()),
         "n_chars": int(r["n_chars"].sum()),
     }
@@ -232,9 +233,11 @@ def counts_by(c: Corpus, flt: Filter, column: str) -> pd.DataFrame:
 
 def report_table(c: Corpus, flt: Filter) -> pd.DataFrame:
     """The filtered reports as shown and exported (no full text)."""
-    cols = ["report_id", "date", "district", "speaker", "position", "organization", "title",
+    cols = ["report_id", "date", "date_source", "district", "speaker", "position", "organization", "title",
             "benchmarks_text", "source", "source_file", "report_no", "n_chars"]
-    return reports_for(c, flt)[cols].rename(columns={"benchmarks_text": "benchmarks"}).reset_index(drop=True)
+    table = reports_for(c, flt)[cols].rename(columns={"benchmarks_text": "benchmarks"}).reset_index(drop=True)
+    table["date_source"] = table["date_source"].map(DATE_SOURCE_LABELS).fillna("")
+    return table
 
 
 # --- keywords ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import data, export
 from dashboard.context import Ctx
+from dashboard.corpus import DATE_SOURCE_LABELS
 from dashboard.filters import apply_cell_selection, apply_chart_selection, selection_callback
 from dashboard.markup import escape_inline
 
@@ -110,6 +111,13 @@ def number_text(values: pd.Series) -> pd.Series:
     missing number as a grey "None" (streamlit issue #11123), which reads as a value;
     for a column that is mostly empty, such as a range's upper bound."""
     return values.map(lambda v: "" if pd.isna(v) else f"{v:.12g}")  # 12 digits: 1234567, not 1.23457e+06
+
+
+def dated(date: str, source: str) -> str:
+    """A report's date, saying so when it is not the text's own (据文件名: national_1954.txt)."""
+    if not date or source in ("", "text"):
+        return date or ""
+    return f"{date}（据{DATE_SOURCE_LABELS.get(source, source)}）"
 
 
 def joined(values: Any, sep: str = "、") -> str:

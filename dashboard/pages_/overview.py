@@ -9,7 +9,7 @@ from dashboard.context import Ctx, current
 from dashboard.markup import escape_inline
 
 REPORT_COLUMNS = {
-    "date": "日期", "district": "区域", "speaker": "讲话人", "position": "职务", "organization": "单位",
+    "date": "日期", "date_source": "日期依据", "district": "区域", "speaker": "讲话人", "position": "职务", "organization": "单位",
     "title": "标题", "benchmarks": "对标", "source": "来源", "source_file": "文件", "n_chars": "字数", "report_id": "编号",
 }
 

@@ -75,7 +75,7 @@ def render(ctx: Ctx) -> None:
     if byline:
         st.markdown(f"**{escape_inline(byline)}**")
     facts = {
-        "区域": r["district"], "日期": r["date"], "来源": r["source"], "对标": ui.joined(r["benchmarks"]),
+        "区域": r["district"], "日期": ui.dated(r["date"], r["date_source"]), "来源": r["source"], "对标": ui.joined(r["benchmarks"]),
         "记者": ui.joined(r["reporters"]), "文件": f"{r['source_file']}（第 {r['report_no']} 篇）", "字数": str(r["n_chars"]),
         "编号": rid,
     }

@@ -4,6 +4,7 @@ Expected values were copied by hand from each file's header lines (title, meetin
 speaker line). Skipped, visibly, on a machine without the shared corpus.
 """
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,17 @@ def test_provincial_gdp_growth_target_is_a_target_hedged_as_written(stem):
     if written == "左右":
         assert "左右" in q.hedge
     assert 3 <= q.value <= 8  # every 2026 province aims at 4%-7.5% growth
+
+
+def test_every_national_report_is_dated_in_its_year():
+    # Most national reports have no header line: their date is the year in the file name.
+    from analysis.pipeline import Resources, build_context
+
+    res = Resources(this_year=2026)
+    sources = Counter()
+    for path in sorted(CORPUS.glob("national_*.txt")):
+        ctx = build_context(path.read_bytes(), f"docs/{path.name}", res)
+        for r in ctx.reports:
+            assert r.meta.date.startswith(path.stem.split("_")[1]), (path.name, r.meta.date)
+            sources[r.meta.date_source] += 1
+    assert sources["file_name"] > 30 and sources["text"] >= 3 and set(sources) == {"text", "file_name"}

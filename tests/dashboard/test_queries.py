@@ -359,3 +359,41 @@ def test_upload_keywords_are_scored_against_the_store(store):
     idf = 0.5 * (math.log((1 + n) / (1 + df)) + 1) + 0.5 * stored.loc[term, "background"]
     got = kw[(kw["report_id"] == rid) & (kw["term"] == term)]["weight"]
     assert len(got) == 1 and got.iloc[0] == pytest.approx(mine[term] / mine.sum() * idf, rel=1e-12)
+
+
+def test_the_report_list_says_where_each_date_comes_from(corpus, tmp_path):
+    table = data.report_table(corpus, Filter())
+    dated = table[table["date"] != ""]
+    # 001 is the one seed with a dated header line; the seeds' file names hold no dates
+    assert dated[["date", "date_source"]].values.tolist() == [["2016-01-11", "正文"]]
+    assert set(table.loc[table["date"] == "", "date_source"]) == {""}
+
+
+def test_a_date_not_from_the_text_is_shown_with_its_source():
+    from dashboard import ui
+
+    assert ui.dated("2016-01-11", "text") == "2016-01-11"
+    assert ui.dated("1954", "file_name") == "1954（据文件名）"
+    assert ui.dated("2021-04-25", "page") == "2021-04-25（据网页发布时间）"
+    assert ui.dated("", "") == ""
+
+
+def test_file_name_dates_reach_the_overview_span_as_written(tmp_path):
+    from analysis.build import build
+
+    body = "\n".join([
+        "各位代表：",
+        "过去一年，国民经济持续发展，工农业总产值比上年增长百分之七，财政收入稳定增加，人民生活继续改善。",
+        "今年要继续调整国民经济，力争工农业总产值增长百分之四，确保完成国家计划，进一步提高经济效益。",
+    ])
+    src = tmp_path / "reports"
+    (src / "1990").mkdir(parents=True)
+    (src / "national_1978.txt").write_text(body, encoding="utf-8")
+    (src / "1990" / "工作报告.txt").write_text(body.replace("今年", "明年"), encoding="utf-8")
+    (src / "未注日期.txt").write_text(body.replace("过去", "前"), encoding="utf-8")
+    build([src], tmp_path / "store", workers=1, progress=False)
+    c = Corpus.from_snapshot(open_snapshot(tmp_path / "store"))
+    stats = data.overview(c, Filter())
+    assert (stats["date_from"], stats["date_to"], stats["n_dated"]) == ("1978", "1990", 2)
+    table = data.report_table(c, Filter()).set_index("source_file")
+    assert table.loc["reports/1990/工作报告.txt", ["date", "date_source"]].tolist() == ["1990", "文件名"]
