@@ -75,12 +75,13 @@ def render(ctx: Ctx) -> None:
             else:
                 learned = edges.groupby("benchmark", as_index=False)[["n_reports", "n_mentions"]].sum().sort_values("n_reports", ascending=False)
                 ui.plain_table(learned, {"benchmark": "对标对象", "n_reports": "报告", "n_mentions": "提及段落"})
-            st.markdown("**数值目标**")
-            first = data.selected_targets(c, g, kind="target")[:15]
+            st.markdown("**数值目标**（最新报告在前）")
+            first = data.newest_first(c, data.selected_targets(c, g, kind="target"), 15)
             if not len(first):
                 st.caption("没有识别出目标。")
             else:
-                ui.plain_table(data.all_targets(c).iloc[first], {"indicator": "指标", "value": "数值", "unit": "单位", "hedge": "限定", "deadline": "时限"})
+                ui.plain_table(data.all_targets(c).iloc[first], {"indicator": "指标", "value": "数值", "unit": "单位", "hedge": "限定",
+                                                                 "deadline": "时限", "date": "报告日期"})
 
     st.divider()
     st.subheader("特色词")

@@ -397,3 +397,12 @@ def test_file_name_dates_reach_the_overview_span_as_written(tmp_path):
     assert (stats["date_from"], stats["date_to"], stats["n_dated"]) == ("1978", "1990", 2)
     table = data.report_table(c, Filter()).set_index("source_file")
     assert table.loc["reports/1990/工作报告.txt", ["date", "date_source"]].tolist() == ["1990", "文件名"]
+
+    # the comparison's targets: the newest report's first, the undated last
+    t = data.all_targets(c)
+    picked = data.newest_first(c, data.selected_targets(c, Filter(), kind="target"), 15)
+    dates = t.iloc[picked]["date"].tolist()
+    assert dates == sorted(dates, key=lambda d: d or "0", reverse=True) and dates[0] == "1990" and dates[-1] == ""
+    assert len(set(dates)) == 3
+    assert len(data.newest_first(c, data.selected_targets(c, Filter(), kind="target"), 1)) == 1
+    assert data.newest_first(c, np.array([], dtype=np.int64), 15).tolist() == []
