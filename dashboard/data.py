@@ -570,12 +570,12 @@ def selected_targets(c: Corpus, flt: Filter, kind: str | None = None) -> np.ndar
     return np.flatnonzero(keep)
 
 
-def newest_first(c: Corpus, positions: np.ndarray, n: int) -> np.ndarray:
-    """The first `n` of `positions` (rows of `all_targets`) ordered by their report's date,
-    newest first, undated last, in corpus order within a date: a side that holds seventy
-    years of reports shows this year's targets, not 1954's."""
+def newest_first(c: Corpus, positions: np.ndarray, n: int, rows: pd.DataFrame | None = None) -> np.ndarray:
+    """The first `n` of `positions` (rows of `rows`, default `all_targets`) ordered by
+    their report's date, newest first, undated last, in corpus order within a date: a
+    selection holding seventy years of reports shows this year's targets, not 1954's."""
     positions = np.asarray(positions)
-    rix = all_targets(c)["rix"].to_numpy()[positions]
+    rix = (all_targets(c) if rows is None else rows)["rix"].to_numpy()[positions]
     start = c.reports["date_lo"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
     undated = np.int64(-(2**62))  # below any date, and safe to negate
     by_report = np.where(c.reports["date_lo"].isna().to_numpy(), undated, start)

@@ -51,10 +51,10 @@ def render(ctx: Ctx) -> None:
     pos = data.target_positions(all_rows, kinds, chosen_units)
     n_kind = all_rows["kind"].iloc[pos].value_counts()
     per_kind = "，".join(f"{KINDS[k]} {int(n_kind.get(k, 0))}" for k in KINDS if k in kinds)
-    st.caption(f"{len(pos)} 个数值（{per_kind}）。选中一行查看原句。")
+    st.caption(f"{len(pos)} 个数值（{per_kind}），最新报告在前。选中一行查看原句。")
     if len(pos) > ui.MAX_TABLE_ROWS:
-        st.caption(f"表格显示前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(pos)} 行。")
-    shown = all_rows.iloc[pos[: ui.MAX_TABLE_ROWS]]
+        st.caption(f"表格显示最新报告的前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(pos)} 行。")
+    shown = all_rows.iloc[data.newest_first(c, pos, ui.MAX_TABLE_ROWS, all_rows)]
     event = ui.plain_table(
         shown.assign(value_max=ui.number_text(shown["value_max"])), COLUMNS, key="tg_table", on_select="rerun",
         selection_mode="single-row", height=360,

@@ -406,3 +406,7 @@ def test_file_name_dates_reach_the_overview_span_as_written(tmp_path):
     assert len(set(dates)) == 3
     assert len(data.newest_first(c, data.selected_targets(c, Filter(), kind="target"), 1)) == 1
     assert data.newest_first(c, np.array([], dtype=np.int64), 15).tolist() == []
+    # positions in another frame of targets (the targets page's selection), here reversed
+    rows = t.iloc[::-1]
+    again = rows.iloc[data.newest_first(c, np.arange(len(rows)), 15, rows)]["date"].tolist()
+    assert again[0] == "1990" and again[-1] == "" and again == sorted(again, key=lambda d: d or "0", reverse=True)
