@@ -235,3 +235,32 @@ def target_values(rows: pd.DataFrame, unit: str, *, title: str | None = None, ma
     fig.update_yaxes(type="category", automargin=True, showticklabels=True)
     return _layout(fig, title, height=max(240, 24 * len(d) + 100), showlegend=True, barmode="overlay",
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+
+
+TREND_COLOURS = ("#1F4E79", "#C0392B", "#2E8B57", "#D68910", "#7D3C98", "#17A589", "#839192", "#A04000")
+
+
+def trend_lines(df: pd.DataFrame, y: str, *, series: str | None = None, title: str | None = None,
+                percent: bool = False, value_title: str = "", hover: Mapping[str, str] | None = None) -> go.Figure:
+    """One line per value of `series` (or a single line) of `y` over `df.year`, a marker per
+    year, broken where a year has no row."""
+    if df is None or df.empty:
+        return empty_figure("需要至少两个年份的报告")
+    hover = dict(hover or {})
+    groups = list(df.groupby(series, sort=False)) if series else [(value_title, df)]
+    # every year from the first to the last: a year without reports is a gap in the line,
+    # not a straight segment across it
+    years = pd.RangeIndex(int(df["year"].min()), int(df["year"].max()) + 1, name="year")
+    fig = go.Figure()
+    for i, (name, g) in enumerate(groups):
+        g = g.set_index("year").reindex(years).reset_index()
+        extra = "".join(f"<br>{_plain(label)}：%{{customdata[{k}]}}" for k, label in enumerate(hover.values()))
+        fig.add_trace(go.Scatter(
+            x=g["year"].to_numpy(), y=g[y].to_numpy(dtype=float), mode="lines+markers", name=_plain(name), connectgaps=False,
+            line=dict(color=TREND_COLOURS[i % len(TREND_COLOURS)], width=2), marker=dict(size=6),
+            customdata=g[list(hover)].to_numpy() if hover else None,
+            hovertemplate=f"{_plain(name)} · %{{x}}：%{{y:{'.1%' if percent else '.2f'}}}{extra}<extra></extra>",
+        ))
+    fig.update_xaxes(tickformat="d", gridcolor="#eee", title_text="年份")
+    fig.update_yaxes(tickformat=".0%" if percent else None, gridcolor="#eee", title_text=_plain(value_title), rangemode="tozero")
+    return _layout(fig, title, height=340, showlegend=series is not None, legend=dict(orientation="h", y=-0.25))

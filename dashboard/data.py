@@ -469,6 +469,96 @@ def theme_matrix(c: Corpus, flt: Filter, by: str = "speaker", top: int = 20, nor
     return _theme_matrix(c, c.key, flt, by, int(top), bool(normalise))
 
 
+# --- over time -------------------------------------------------------------------------------
+
+
+def report_years(c: Corpus) -> np.ndarray:
+    """The year each report's date starts in (2021 for 2021-04 and for 2021), -1 if undated."""
+    lo = c.reports["date_lo"]
+    return np.where(lo.isna().to_numpy(), -1, lo.dt.year.fillna(-1).to_numpy()).astype(np.int64)
+
+
+@st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
+def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
+    t = _themes_for(_c, flt)
+    years = report_years(_c)[t["rix"].to_numpy()] if len(t) else np.zeros(0, np.int64)
+    t = t[years >= 0]
+    years = years[years >= 0]
+    if len(np.unique(years)) < 2:
+        return pd.DataFrame(columns=["year", "theme", "share", "n_reports"])
+    # each themed paragraph counts once, split across its themes by score (as theme_mix)
+    rix, para = t["rix"].to_numpy(), t["paragraph_no"].to_numpy()
+    score = t["score"].to_numpy(dtype=np.float64)
+    new_para = np.ones(len(t), dtype=bool)
+    new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
+    starts = np.flatnonzero(new_para)
+    mass = score / np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(t))))
+    year_set, year_code = np.unique(years, return_inverse=True)
+    codes, names = t["theme"].cat.codes.to_numpy(), np.asarray(t["theme"].cat.categories, dtype=object).astype(str)
+    grid = np.bincount(year_code * len(names) + codes, weights=mass, minlength=len(year_set) * len(names))
+    grid = grid.reshape(len(year_set), len(names))
+    shares = grid / grid.sum(axis=1, keepdims=True)
+    chosen = [x for x in _theme_mix(_c, key, flt)["theme"] if x in set(names)]
+    n_reports = pd.Series(rix).groupby(year_code).nunique().reindex(range(len(year_set)), fill_value=0).to_numpy()
+    col = {name: j for j, name in enumerate(names)}
+    return pd.DataFrame({
+        "year": np.repeat(year_set, len(chosen)),
+        "theme": chosen * len(year_set),
+        "share": shares[:, [col[x] for x in chosen]].ravel(),
+        "n_reports": np.repeat(n_reports, len(chosen)),
+    })
+
+
+def theme_trend(c: Corpus, flt: Filter) -> pd.DataFrame:
+    """Per year of the dated selected reports and per theme (in `theme_mix` order): the
+    theme's share of that year's themed paragraphs (as `theme_mix`), and the year's
+    reports with a theme. Empty when the reports span fewer than two years."""
+    return _theme_trend(c, c.key, flt)
+
+
+@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
+def _term_trend(_c: Corpus, key: str, flt: Filter, term: str) -> pd.DataFrame:
+    mask = mask_for(_c, flt)
+    rix = np.arange(len(_c.reports)) if mask is None else np.flatnonzero(mask)
+    years = report_years(_c)[rix]
+    rix, years = rix[years >= 0], years[years >= 0]
+    if len(np.unique(years)) < 2:
+        return pd.DataFrame(columns=["year", "mentions", "n_reports", "n_chars", "per_10k"])
+    mentions = _report_mentions(_c, rix, term)
+    chars = _c.reports["n_chars"].to_numpy(dtype=np.int64)[rix]
+    year_set, code = np.unique(years, return_inverse=True)
+    out = pd.DataFrame({
+        "year": year_set,
+        "mentions": np.bincount(code, weights=mentions, minlength=len(year_set)).astype(np.int64),
+        "n_reports": np.bincount(code, minlength=len(year_set)),
+        "n_chars": np.bincount(code, weights=chars, minlength=len(year_set)).astype(np.int64),
+    })
+    out["per_10k"] = out["mentions"] / out["n_chars"].where(out["n_chars"] > 0) * 10_000
+    return out.fillna({"per_10k": 0.0})
+
+
+def _report_mentions(c: Corpus, rix: np.ndarray, term: str) -> np.ndarray:
+    """Occurrences of `term` in each report at `rix`: from those reports' paragraphs when
+    reading them is cheap, else from the one scan of all text `term_hits` keeps."""
+    if not c.reads_cheaply(rix):
+        return term_hits(c, term)[0][rix]
+    paras = c.paragraph_rows(rix, ["report_id", "text"])
+    per_paragraph = pc.count_substring(paras["text"], term).to_numpy(zero_copy_only=False)
+    at = c._by_id.reindex(paras["report_id"].to_pylist()).to_numpy()
+    total = np.zeros(len(c.reports), np.int64)
+    np.add.at(total, at, per_paragraph)
+    return total[rix]
+
+
+def term_trend(c: Corpus, flt: Filter, term: str) -> pd.DataFrame:
+    """Per year of the dated selected reports: occurrences of `term`, reports, characters,
+    and occurrences per 10,000 characters. Empty when they span fewer than two years."""
+    term = (term or "").strip()
+    if not term:
+        return pd.DataFrame(columns=["year", "mentions", "n_reports", "n_chars", "per_10k"])
+    return _term_trend(c, c.key, flt, term)
+
+
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -> pd.DataFrame:
     t = _themes_for(_c, flt)

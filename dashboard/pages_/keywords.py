@@ -77,6 +77,15 @@ def render(ctx: Ctx) -> None:
         return
     shown = f"下面是前 {len(hits)} 句" if totals.paragraphs > len(hits) else f"共 {len(hits)} 句"
     st.caption(f"“{escape_inline(term)}”出现 {totals.mentions} 次，在 {totals.reports} 篇报告的 {totals.paragraphs} 个段落中；{shown}。")
+    trend = data.term_trend(c, flt, term)
+    if not trend.empty:
+        with st.expander(f"“{escape_inline(term)}”逐年出现频次", icon=":material/show_chart:"):
+            st.plotly_chart(charts.trend_lines(trend, "per_10k", value_title="每万字出现次数",
+                                               hover={"mentions": "次数", "n_reports": "报告"}),
+                            key="kw_trend", config=ui.PLOTLY_CONFIG, width="stretch")
+            st.caption("按报告日期的年份；未注日期的报告不计。")
+            ui.downloads(trend.rename(columns={"year": "年份", "mentions": "次数", "n_reports": "报告", "n_chars": "字数",
+                                               "per_10k": "每万字次数"}), f"逐年频次_{term}", key="kw_trend_dl", sheet="逐年频次")
     pages = max(1, -(-len(hits) // KWIC_PAGE))
     page = st.pagination(pages, key="kwic_page") if pages > 1 else 1
     for row in hits.iloc[(page - 1) * KWIC_PAGE: page * KWIC_PAGE].itertuples():

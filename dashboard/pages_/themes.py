@@ -44,6 +44,21 @@ def render(ctx: Ctx) -> None:
             if not m.empty:
                 ui.downloads(m.reset_index().rename(columns={"district": "区域"}), "主题x区域", key="th_hd_dl")
 
+    trend = data.theme_trend(c, flt)
+    if not trend.empty:
+        st.divider()
+        st.subheader("主题随时间变化")
+        options = list(dict.fromkeys(trend["theme"]))
+        default = [flt.theme] if flt.theme in options else options[:4]
+        picked = st.multiselect("主题", options, default=default, key="th_trend_themes", placeholder="选择主题")
+        shown = trend[trend["theme"].isin(picked)]
+        st.caption("每年带主题的段落中该主题的占比（每个段落计一次，按得分分摊）；按报告日期的年份，未注日期的报告不计。")
+        st.plotly_chart(charts.trend_lines(shown, "share", series="theme", percent=True, value_title="主题占比",
+                                           hover={"n_reports": "报告"}),
+                        key="th_trend", config=ui.PLOTLY_CONFIG, width="stretch")
+        ui.downloads(trend.rename(columns={"year": "年份", "theme": "主题", "share": "占比", "n_reports": "报告"}),
+                     "主题随时间变化", key="th_trend_dl", sheet="主题趋势")
+
     st.divider()
     st.subheader("主题证据")
     themes = list(mix["theme"])

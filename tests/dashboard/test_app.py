@@ -334,3 +334,39 @@ def test_empty_store_every_page(tmp_path_factory, monkeypatch, page):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == [TITLES[page]]
+
+
+@pytest.fixture(scope="session")
+def dated_store(tmp_path_factory) -> Path:
+    """The seeds plus two undated government-style reports dated by their file names."""
+    from analysis.build import build
+
+    root = tmp_path_factory.mktemp("dated_app")
+    src = root / "reports"
+    src.mkdir()
+    body = "\n".join([
+        "各位代表：",
+        "过去一年，国民经济持续发展，工农业总产值比上年增长百分之七，财政收入稳定增加，人民生活继续改善。",
+        "今年要深化改革，力争工农业总产值增长百分之四，确保完成国家计划，进一步提高经济效益。",
+        "要加快发展先进制造业和战略性新兴产业，培育龙头企业，加强科技创新和研发，推进产学研合作。",
+    ])
+    (src / "national_1985.txt").write_text(body, encoding="utf-8")
+    (src / "national_2020.txt").write_text(body.replace("深化改革", "全面深化改革"), encoding="utf-8")
+    build([ROOT / "seeds", src], root / "store", workers=1, progress=False)
+    return root / "store"
+
+
+def test_reports_across_years_draw_the_trends(dated_store, monkeypatch):
+    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("pages_/themes.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "主题随时间变化" in [h.value for h in at.subheader]
+    picker = at.multiselect(key="th_trend_themes")
+    assert len(picker.value) == min(4, len(picker.options)) > 0
+    at.switch_page("pages_/keywords.py")
+    at.query_params["term"] = "改革"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("逐年出现频次" in e.label for e in at.expander)

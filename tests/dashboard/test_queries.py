@@ -378,21 +378,33 @@ def test_a_date_not_from_the_text_is_shown_with_its_source():
     assert ui.dated("", "") == ""
 
 
-def test_file_name_dates_reach_the_overview_span_as_written(tmp_path):
+DATED_BODY = "\n".join([
+    "各位代表：",
+    "过去一年，国民经济持续发展，工农业总产值比上年增长百分之七，财政收入稳定增加，人民生活继续改善。",
+    "今年要继续调整国民经济，力争工农业总产值增长百分之四，确保完成国家计划，进一步提高经济效益。",
+    "要加快发展先进制造业和战略性新兴产业，培育龙头企业，加强科技创新和研发，推进产学研合作，建设创新平台。",
+])
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory) -> Corpus:
+    """Three reports dated by their file names: 1978, 1990 (its folder) and none."""
     from analysis.build import build
 
-    body = "\n".join([
-        "各位代表：",
-        "过去一年，国民经济持续发展，工农业总产值比上年增长百分之七，财政收入稳定增加，人民生活继续改善。",
-        "今年要继续调整国民经济，力争工农业总产值增长百分之四，确保完成国家计划，进一步提高经济效益。",
-    ])
-    src = tmp_path / "reports"
+    root = tmp_path_factory.mktemp("dated")
+    src = root / "reports"
     (src / "1990").mkdir(parents=True)
-    (src / "national_1978.txt").write_text(body, encoding="utf-8")
-    (src / "1990" / "工作报告.txt").write_text(body.replace("今年", "明年"), encoding="utf-8")
-    (src / "未注日期.txt").write_text(body.replace("过去", "前"), encoding="utf-8")
-    build([src], tmp_path / "store", workers=1, progress=False)
-    c = Corpus.from_snapshot(open_snapshot(tmp_path / "store"))
+    (src / "national_1978.txt").write_text(DATED_BODY, encoding="utf-8")
+    # 1990: 国民经济 three times, in a longer text
+    (src / "1990" / "工作报告.txt").write_text(DATED_BODY.replace("今年", "明年") + "\n国民经济要在调整中稳步前进，各地区各部门都要从全局出发，顾全大局，服从统一计划安排。",
+                                            encoding="utf-8")
+    (src / "未注日期.txt").write_text(DATED_BODY.replace("过去", "前"), encoding="utf-8")
+    build([src], root / "store", workers=1, progress=False)
+    return Corpus.from_snapshot(open_snapshot(root / "store"))
+
+
+def test_file_name_dates_reach_the_overview_span_as_written(dated):
+    c = dated
     stats = data.overview(c, Filter())
     assert (stats["date_from"], stats["date_to"], stats["n_dated"]) == ("1978", "1990", 2)
     table = data.report_table(c, Filter()).set_index("source_file")
@@ -410,3 +422,46 @@ def test_file_name_dates_reach_the_overview_span_as_written(tmp_path):
     rows = t.iloc[::-1]
     again = rows.iloc[data.newest_first(c, np.arange(len(rows)), 15, rows)]["date"].tolist()
     assert again[0] == "1990" and again[-1] == "" and again == sorted(again, key=lambda d: d or "0", reverse=True)
+
+
+def test_term_trend_counts_each_dated_year_by_hand(dated):
+    trend = data.term_trend(dated, Filter(), "国民经济").set_index("year")
+    assert trend.index.tolist() == [1978, 1990]  # the undated report is left out
+    assert trend["mentions"].tolist() == [2, 3] and trend["n_reports"].tolist() == [1, 1]
+    chars = dated.reports.set_index("source_file")["n_chars"]
+    assert trend.loc[1978, "n_chars"] == chars["reports/national_1978.txt"]
+    assert trend.loc[1990, "per_10k"] == pytest.approx(3 / chars["reports/1990/工作报告.txt"] * 10_000)
+    # the same counts when the mentions come from the one scan of all text
+    scanned = data._term_trend.__wrapped__  # uncached
+    original = dated.reads_cheaply
+    try:
+        dated.reads_cheaply = lambda rix: False
+        assert scanned(dated, "k", Filter(), "国民经济")[["year", "mentions"]].values.tolist() == [[1978, 2], [1990, 3]]
+    finally:
+        dated.reads_cheaply = original
+    assert data.term_trend(dated, Filter(district="不存在"), "国民经济").empty
+    assert data.term_trend(dated, Filter(), " ").empty
+
+
+def test_theme_trend_shares_sum_to_one_per_year_over_all_themes(dated, corpus):
+    trend = data.theme_trend(dated, Filter())
+    assert sorted(set(trend["year"])) == [1978, 1990]
+    assert trend.groupby("year")["share"].sum().round(9).tolist() == [1.0, 1.0]
+    assert list(dict.fromkeys(trend["theme"])) == data.theme_mix(dated, Filter())["theme"].tolist()
+    assert data.theme_trend(corpus, Filter()).empty  # the seeds: one dated report, one year
+
+
+def test_trend_figures_draw_a_line_per_series_with_years_on_x(dated):
+    from dashboard import charts
+
+    themes = data.theme_trend(dated, Filter())
+    fig = charts.trend_lines(themes, "share", series="theme", percent=True, hover={"n_reports": "报告"})
+    assert [t.name for t in fig.data] == list(dict.fromkeys(themes["theme"]))
+    # every year from the first to the last; the years without reports are gaps
+    assert all(list(t.x) == list(range(1978, 1991)) for t in fig.data)
+    assert all(np.isnan(t.y[1:-1]).all() and not np.isnan(t.y[[0, -1]]).any() for t in fig.data)
+    words = data.term_trend(dated, Filter(), "国民经济")
+    fig = charts.trend_lines(words, "per_10k", value_title="每万字出现次数", hover={"mentions": "次数"})
+    assert len(fig.data) == 1 and list(fig.data[0].customdata[[0, -1], 0]) == [2, 3]
+    empty = charts.trend_lines(words.iloc[0:0], "per_10k")
+    assert not empty.data and "两个年份" in empty.layout.annotations[0].text
