@@ -32,7 +32,7 @@ from analysis.metadata import ReportMeta, file_dates, inherit_file_district, pag
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
 from analysis.schema import TABLES
 from analysis.split import ReportDraft, split_reports
-from analysis.widths import width_forms
+from analysis.widths import Simplifier, read_simplifier, width_forms
 
 TEXTRANK_TOP_K = 20
 
@@ -70,6 +70,11 @@ class Resources:
         return themes.theme_index(self.themes)
 
     @cached_property
+    def simplifier(self) -> Simplifier | None:
+        """Traditional -> simplified characters for analysis (dictionaries/traditional.txt)."""
+        return read_simplifier(self.dict_dir / "traditional.txt")
+
+    @cached_property
     def content_filter(self) -> segment.ContentFilter:
         return segment.ContentFilter(self.stopwords)
 
@@ -81,7 +86,7 @@ class Resources:
 
     def load(self) -> "Resources":
         """Read every dictionary now (before the object is shipped to workers)."""
-        _ = self.segmenter, self.stopwords, self.themes, self.theme_index, self.content_filter, self.cues_and_break
+        _ = self.segmenter, self.stopwords, self.themes, self.theme_index, self.content_filter, self.cues_and_break, self.simplifier
         return self
 
     def fingerprint(self) -> str:
@@ -260,7 +265,7 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     # The whole report is width-normalised in one pass (both forms, see widths.py);
     # each paragraph's forms are slices of it, as the normalisation keeps lengths.
     joined = "\n".join(draft.paragraphs)
-    norm, work = width_forms(joined)
+    norm, work = width_forms(joined, res.simplifier)
     index = res.theme_index
     terms, merged = _report_terms(norm, draft, names, starts, res)
     n_breaks = len(draft.paragraphs) - 1

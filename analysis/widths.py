@@ -14,9 +14,17 @@ from one numpy pass over its UTF-32 code units:
 
 Both are length-preserving, so offsets into the joined report text slice every
 paragraph's forms out of one call (tests/analysis/test_widths.py).
+
+Given a `Simplifier` (dictionaries/traditional.txt), both forms of a text written in
+traditional characters also read them as simplified ones (經濟 -> 经济), in the same
+pass: one lookup per code unit.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +35,49 @@ _FW_COMMA = 0xFF0C
 _PRIVATE = 0xE000
 
 
-def width_forms(text: str) -> tuple[str, str]:
+# A text is read as traditional when it holds this many distinct characters of the table:
+# the 1954 report holds hundreds, the 1957 one (written as the 1956 reform came in) dozens,
+# while a simplified report uses one or two of them in names, which stay as written
+# (昇腾, 濛溪河 in the 2026 provincial reports).
+MIN_TRADITIONAL = 8
+
+
+class Simplifier(NamedTuple):
+    """Traditional characters and their simplified forms, position for position: plain
+    strings, so that it pickles in a few kilobytes (the lookup array, 4 MB, is made once
+    per process by `_table`)."""
+
+    traditional: str
+    simplified: str
+
+
+def read_simplifier(path: Path) -> Simplifier | None:
+    """The "traditional<TAB>simplified" pairs of `path`; None when it is missing or holds
+    none. A line that is not one character to one character is an error naming it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        return None
+    traditional, simplified = [], []
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or len(parts[0]) != 1 or len(parts[1]) != 1:
+            raise ValueError(f"{Path(path).name} line {n}: expected one character, a tab, one character: {line!r}")
+        traditional.append(parts[0])
+        simplified.append(parts[1])
+    return Simplifier("".join(traditional), "".join(simplified)) if traditional else None
+
+
+@lru_cache(maxsize=4)
+def _table(simplifier: Simplifier) -> np.ndarray:
+    table = np.arange(0x110000, dtype=np.uint32)
+    table[[ord(c) for c in simplifier.traditional]] = [ord(c) for c in simplifier.simplified]
+    return table
+
+
+def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, str]:
     """(norm, work) of `text`; see the module doc."""
     if not text or text.isascii():
         return text, text
@@ -35,9 +85,15 @@ def width_forms(text: str) -> tuple[str, str]:
     full = (code - _FW_FIRST) < (_FW_LAST - _FW_FIRST + 1)  # unsigned: also false below the block
     space = code == _IDEO_SPACE
     private = code == _PRIVATE
-    if not (full.any() or space.any() or private.any()):
+    norm, simplified = None, False
+    if simplifier is not None:
+        norm = _table(simplifier)[code]  # a new array
+        changed = code[norm != code]
+        simplified = len(changed) >= MIN_TRADITIONAL and len(np.unique(changed)) >= MIN_TRADITIONAL
+    if not (full.any() or space.any() or private.any() or simplified):
         return text, text
-    norm = code.copy()
+    if not simplified:
+        norm = code.copy()
     norm[full] -= _SHIFT
     norm[space] = 0x20
     work = norm.copy()

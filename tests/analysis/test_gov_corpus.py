@@ -124,3 +124,20 @@ def test_every_national_report_is_dated_in_its_year():
             assert r.meta.date.startswith(path.stem.split("_")[1]), (path.name, r.meta.date)
             sources[r.meta.date_source] += 1
     assert sources["file_name"] > 30 and sources["text"] >= 3 and set(sources) == {"text", "file_name"}
+
+
+def test_the_1954_report_in_traditional_characters_is_analysed_as_simplified():
+    from analysis.keywords import textrank
+    from analysis.pipeline import Resources, build_context
+    from analysis.widths import width_forms
+
+    res = Resources(this_year=2026)
+    ctx = build_context((CORPUS / "national_1954.txt").read_bytes(), "national_1954.txt", res)
+    report = ctx.reports[0]
+    top = [t for t, _ in textrank(report.terms, top_k=20)]
+    assert {"国家", "人民", "经济", "工业"} <= set(top) and not {"國家", "經濟"} & set(top)
+    assert report.paragraphs[1].text.startswith("我們第一届全國人民代表大會")  # the reader keeps the original
+    # the simplified reports are untouched by the table
+    for path in sorted(CORPUS.glob("province_2026_*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert width_forms(text, res.simplifier) == width_forms(text)

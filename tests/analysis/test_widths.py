@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+
 from analysis.normalize import normalize_width
-from analysis.widths import width_forms
+from analysis.widths import Simplifier, read_simplifier, width_forms
 
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 
@@ -44,3 +46,46 @@ def test_slices_of_the_joined_report_are_the_paragraph_forms():
         assert norm[offset : offset + len(p)] == normalize_width(p)
         assert work[offset : offset + len(p)] == _targets_form(p)
         offset += len(p) + 1
+
+
+# --- traditional characters -----------------------------------------------------------
+
+TABLE = Path(__file__).resolve().parents[2] / "analysis" / "dictionaries" / "traditional.txt"
+
+
+def test_traditional_characters_are_read_as_simplified_keeping_every_offset():
+    simplifier = read_simplifier(TABLE)
+    text = "我國經濟增長５０％，於是後來發展"  # 8 distinct traditional characters
+    norm, work = width_forms(text, simplifier)
+    assert norm == "我国经济增长50%,于是后来发展"
+    assert work == "我国经济增长50%，于是后来发展"
+    assert len(norm) == len(work) == len(text)
+    # a simplified text with a name in a traditional character or two keeps it
+    assert width_forms("昇腾生态适配，濛溪河遗址，我國", simplifier)[0] == "昇腾生态适配,濛溪河遗址,我國"
+    assert width_forms("國國國國國國國國國", simplifier)[0] == "國國國國國國國國國"  # one character, often
+    assert width_forms("国家", simplifier) == ("国家", "国家")
+    assert width_forms("我國", None) == ("我國", "我國")  # no table: width only
+
+
+def test_the_table_leaves_simplified_text_alone():
+    # Its keys are characters simplified text does not use (not in GB2312, but 後 and
+    # 於): the seeds come out as width_forms alone (the gov-work reports: test_gov_corpus).
+    simplifier = read_simplifier(TABLE)
+    keys = set(simplifier.traditional)
+    assert len(keys) == len(simplifier.traditional) > 4000
+    assert {"乾", "覆", "藉", "著"}.isdisjoint(keys) and {"後", "於", "經", "國"} <= keys
+    for path in SEEDS:
+        text = path.read_text(encoding="utf-8")
+        assert width_forms(text, simplifier) == width_forms(text)
+
+
+def test_read_simplifier_names_a_bad_line(tmp_path):
+    path = tmp_path / "traditional.txt"
+    path.write_text("# comment\n國\t国\n\n", encoding="utf-8")
+    assert read_simplifier(path) == Simplifier("國", "国")
+    path.write_text("# only comments\n", encoding="utf-8")
+    assert read_simplifier(path) is None  # an empty table turns the conversion off
+    assert read_simplifier(tmp_path / "missing.txt") is None
+    path.write_text("國\t国\n經濟\t经济\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="traditional.txt line 2"):
+        read_simplifier(path)
