@@ -297,18 +297,19 @@ class KwicTotals:
 
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
-def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals]:
+def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals, np.ndarray]:
     mask = mask_for(_c, flt)
     rix = np.arange(len(_c.reports)) if mask is None else np.flatnonzero(mask)
     if _c.reads_cheaply(rix):  # a few reports: read their paragraphs, count here
-        first, totals = _hit_paragraphs(_c, rix, term, limit)
+        first, totals, per_report = _hit_paragraphs(_c, rix, term, limit)
     else:  # much of the corpus: the term's counts in every report, from one scan per term
         mentions, paragraphs = term_hits(_c, term)
+        per_report = mentions[rix]
         have = rix[paragraphs[rix] > 0]
-        totals = KwicTotals(int(mentions[rix].sum()), int(paragraphs[rix].sum()), len(have))
+        totals = KwicTotals(int(per_report.sum()), int(paragraphs[rix].sum()), len(have))
         # the first `limit` hits are in the first reports (in corpus order) that have one
         enough = int(np.searchsorted(np.cumsum(paragraphs[have]), limit)) + 1
-        first, _ = _hit_paragraphs(_c, have[:enough], term, limit)
+        first, _, _ = _hit_paragraphs(_c, have[:enough], term, limit)
     rows = []
     for p in first.to_pylist():
         for s, e in sentence_spans(p["text"]):
@@ -319,7 +320,7 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
             break
     df = pd.DataFrame(rows[:limit], columns=KWIC_COLUMNS[:5])
     df = df.join(_c.reports.set_index("report_id")[["title", "district", "date", "source_file"]], on="report_id")
-    return df, totals
+    return df, totals, per_report
 
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
@@ -342,25 +343,30 @@ def term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
     return _term_hits(c, c.key, term)
 
 
-def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple[pa.Table, KwicTotals]:
+def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple[pa.Table, KwicTotals, np.ndarray]:
     """The first `limit` paragraphs of the reports at `rix` (in that order) that hold `term`,
-    and the totals over all of them."""
+    the totals over all of them, and the occurrences in each report at `rix`."""
     paras = c.paragraph_rows(rix)
     mentions = pc.count_substring(paras["text"], term)
     hit = pc.greater(mentions, 0)
     holding = paras.filter(hit)
-    totals = KwicTotals(int(pc.sum(mentions).as_py() or 0), holding.num_rows,
-                        len(pc.unique(holding["report_id"])))
-    return holding.slice(0, limit), totals
+    counts = mentions.filter(hit).to_numpy(zero_copy_only=False)
+    totals = KwicTotals(int(counts.sum()), holding.num_rows, len(pc.unique(holding["report_id"])))
+    per_report = np.zeros(len(c.reports), np.int64)
+    np.add.at(per_report, c._by_id.reindex(holding["report_id"].to_pylist()).to_numpy(), counts)
+    return holding.slice(0, limit), totals, per_report[rix]
 
 
-def kwic(c: Corpus, flt: Filter, term: str, limit: int = 500) -> tuple[pd.DataFrame, KwicTotals]:
+KWIC_LIMIT = 500
+
+
+def kwic(c: Corpus, flt: Filter, term: str, limit: int = KWIC_LIMIT) -> tuple[pd.DataFrame, KwicTotals]:
     """Sentences of the selected reports holding `term` (the first `limit`, in the order
     of the reports in the corpus) and the totals over all selected reports."""
     term = (term or "").strip()
     if not term:
         return pd.DataFrame(columns=KWIC_COLUMNS), KwicTotals()
-    return _kwic(c, c.key, flt, term, int(limit))
+    return _kwic(c, c.key, flt, term, int(limit))[:2]
 
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
@@ -530,16 +536,18 @@ def theme_trend(c: Corpus, flt: Filter) -> pd.DataFrame:
     return _theme_trend(c, c.key, flt)
 
 
-@st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
-def _term_trend(_c: Corpus, key: str, flt: Filter, term: str) -> pd.DataFrame:
-    mask = mask_for(_c, flt)
-    rix = np.arange(len(_c.reports)) if mask is None else np.flatnonzero(mask)
-    years = report_years(_c)[rix]
-    rix, years = rix[years >= 0], years[years >= 0]
-    if len(np.unique(years)) < 2:
+def _term_trend(c: Corpus, flt: Filter, term: str) -> pd.DataFrame:
+    mask = mask_for(c, flt)
+    rix = np.arange(len(c.reports)) if mask is None else np.flatnonzero(mask)
+    years = report_years(c)[rix]
+    dated = years >= 0
+    if len(np.unique(years[dated])) < 2:
         return pd.DataFrame(columns=["year", "mentions", "n_reports", "n_chars", "per_10k"])
-    mentions = _report_mentions(_c, rix, term)
-    chars = _c.reports["n_chars"].to_numpy(dtype=np.int64)[rix]
+    # the counts keyword-in-context found for the same selection and term (cached): no
+    # second read of the text
+    mentions = _kwic(c, c.key, flt, term, KWIC_LIMIT)[2][dated]
+    rix, years = rix[dated], years[dated]
+    chars = c.reports["n_chars"].to_numpy(dtype=np.int64)[rix]
     year_set, code = np.unique(years, return_inverse=True)
     out = pd.DataFrame({
         "year": year_set,
@@ -551,26 +559,13 @@ def _term_trend(_c: Corpus, key: str, flt: Filter, term: str) -> pd.DataFrame:
     return out.fillna({"per_10k": 0.0})
 
 
-def _report_mentions(c: Corpus, rix: np.ndarray, term: str) -> np.ndarray:
-    """Occurrences of `term` in each report at `rix`: from those reports' paragraphs when
-    reading them is cheap, else from the one scan of all text `term_hits` keeps."""
-    if not c.reads_cheaply(rix):
-        return term_hits(c, term)[0][rix]
-    paras = c.paragraph_rows(rix, ["report_id", "text"])
-    per_paragraph = pc.count_substring(paras["text"], term).to_numpy(zero_copy_only=False)
-    at = c._by_id.reindex(paras["report_id"].to_pylist()).to_numpy()
-    total = np.zeros(len(c.reports), np.int64)
-    np.add.at(total, at, per_paragraph)
-    return total[rix]
-
-
 def term_trend(c: Corpus, flt: Filter, term: str) -> pd.DataFrame:
     """Per year of the dated selected reports: occurrences of `term`, reports, characters,
     and occurrences per 10,000 characters. Empty when they span fewer than two years."""
     term = (term or "").strip()
     if not term:
         return pd.DataFrame(columns=["year", "mentions", "n_reports", "n_chars", "per_10k"])
-    return _term_trend(c, c.key, flt, term)
+    return _term_trend(c, flt, term)
 
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)

@@ -263,6 +263,7 @@ def test_kwic_by_report_reads_equals_kwic_by_scan(corpus, stored, monkeypatch, t
             got[cheap] = data._kwic.__wrapped__(corpus, corpus.key, flt, term, limit)
         pd.testing.assert_frame_equal(got[True][0], got[False][0])
         assert got[True][1] == got[False][1]
+        assert got[True][2].tolist() == got[False][2].tolist() and got[True][2].sum() == got[True][1].mentions
         chosen = paragraphs[paragraphs["report_id"].isin(set(_ids(corpus, flt)))]
         has = chosen["text"].str.contains(term, regex=False)
         assert got[True][1] == data.KwicTotals(int(chosen["text"].str.count(term).sum()), int(has.sum()),
@@ -431,14 +432,16 @@ def test_term_trend_counts_each_dated_year_by_hand(dated):
     chars = dated.reports.set_index("source_file")["n_chars"]
     assert trend.loc[1978, "n_chars"] == chars["reports/national_1978.txt"]
     assert trend.loc[1990, "per_10k"] == pytest.approx(3 / chars["reports/1990/工作报告.txt"] * 10_000)
-    # the same counts when the mentions come from the one scan of all text
-    scanned = data._term_trend.__wrapped__  # uncached
-    original = dated.reads_cheaply
-    try:
-        dated.reads_cheaply = lambda rix: False
-        assert scanned(dated, "k", Filter(), "国民经济")[["year", "mentions"]].values.tolist() == [[1978, 2], [1990, 3]]
-    finally:
-        dated.reads_cheaply = original
+    # the per-report counts come from keyword in context, whichever way it read the text
+    for cheap in (True, False):
+        original = dated.reads_cheaply
+        try:
+            dated.reads_cheaply = lambda rix, cheap=cheap: cheap
+            counts = data._kwic.__wrapped__(dated, "k", Filter(), "国民经济", data.KWIC_LIMIT)[2]
+        finally:
+            dated.reads_cheaply = original
+        by_file = dict(zip(dated.reports["source_file"], counts.tolist()))
+        assert by_file == {"reports/national_1978.txt": 2, "reports/1990/工作报告.txt": 3, "reports/未注日期.txt": 2}
     assert data.term_trend(dated, Filter(district="不存在"), "国民经济").empty
     assert data.term_trend(dated, Filter(), " ").empty
 
