@@ -167,7 +167,7 @@ def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -
         if found:
             return found[0]
     if body := _speaks_for(draft.paragraphs[:3]):
-        if body in ("国务院", "國務院"):
+        if body in NATIONAL_BODIES:
             return "全国"
         found = [m.district for m in gazetteer.find(body)]
         if found:
@@ -234,6 +234,10 @@ def inherit_file_district(drafts: list[ReportDraft], metas: list[ReportMeta]) ->
         if not meta.district and R.HOME_REFERENCE.search(text):
             meta.district = district
             meta.benchmarks = [b for b in meta.benchmarks if b != district]
+
+
+# The bodies a national government work report is delivered for.
+NATIONAL_BODIES = ("国务院", "國務院", "中央人民政府")
 
 
 def _speaks_for(paragraphs: list[str]) -> str:

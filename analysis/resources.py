@@ -139,7 +139,8 @@ NARRATION_LEAD = re.compile(r"^(?:会上|会议|会前|会后|本报讯|据悉|�
 HOME_REFERENCE = re.compile(r"我(?:区|市|县|省)|全(?:区|市|县)")
 CN_DIGIT = re.compile(r"[〇零一二三四五六七八九十]")
 # "现在，我代表国务院，向大会报告政府工作": the body the speaker speaks for.
-SPEAKS_FOR = re.compile(r"我代表(?P<body>国务院|國務院|[^，,。、]{2,16}?人民政府)")
+# Also "我受国务院的委托" (1960, 1980) and "我代表中央人民政府" (1954, before the State Council).
+SPEAKS_FOR = re.compile(r"我(?:代表|受)(?:中共中央和)?(?P<body>国务院|國務院|中央人民政府|[^，,。、]{2,16}?人民政府)")
 
 
 def union_of_classes(*patterns: re.Pattern) -> re.Pattern:
