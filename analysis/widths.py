@@ -88,8 +88,7 @@ def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, s
     norm, simplified = None, False
     if simplifier is not None:
         norm = _table(simplifier)[code]  # a new array
-        changed = code[norm != code]
-        simplified = len(changed) >= MIN_TRADITIONAL and len(np.unique(changed)) >= MIN_TRADITIONAL
+        simplified = _traditional(code, norm)
     if not (full.any() or space.any() or private.any() or simplified):
         return text, text
     if not simplified:
@@ -100,6 +99,28 @@ def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, s
     work[code == _FW_COMMA] = _FW_COMMA
     work[private] = _FW_COMMA
     return _decode(norm), _decode(work)
+
+
+def simplify(text: str, simplifier: Simplifier) -> str:
+    """`text` with every traditional character of the table simplified, whatever their
+    number (a paragraph of a report `reads_as_traditional`); same length."""
+    if not text or text.isascii():
+        return text
+    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _decode(_table(simplifier)[code])
+
+
+def reads_as_traditional(text: str, simplifier: Simplifier | None) -> bool:
+    """Whether `width_forms` reads `text` as traditional characters (MIN_TRADITIONAL)."""
+    if simplifier is None or not text or text.isascii():
+        return False
+    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _traditional(code, _table(simplifier)[code])
+
+
+def _traditional(code: np.ndarray, mapped: np.ndarray) -> bool:
+    changed = code[mapped != code]
+    return len(changed) >= MIN_TRADITIONAL and len(np.unique(changed)) >= MIN_TRADITIONAL
 
 
 def _decode(code: np.ndarray) -> str:

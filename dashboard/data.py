@@ -23,6 +23,7 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -835,6 +836,30 @@ def _report_keywords(c: Corpus, report_id: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["term", "weight", "rank", "method"])
     return pd.concat(frames, ignore_index=True).sort_values(["method", "rank"], ignore_index=True)
+
+
+@lru_cache(maxsize=1)
+def _simplifier():
+    from analysis.segment import DICT_DIR
+    from analysis.widths import read_simplifier
+
+    return read_simplifier(DICT_DIR / "traditional.txt")
+
+
+def simplified_form(text: str) -> str:
+    """`text` with its traditional characters read as simplified, same length: where the
+    analysis's (simplified) terms are found in a report written in traditional ones."""
+    from analysis.widths import simplify
+
+    simplifier = _simplifier()
+    return text if simplifier is None else simplify(text, simplifier)
+
+
+def written_in_traditional(text: str) -> bool:
+    """Whether the analysis read `text` (a report's) as traditional characters."""
+    from analysis.widths import reads_as_traditional
+
+    return reads_as_traditional(text, _simplifier())
 
 
 def report_parts(c: Corpus, report_id: str) -> dict:

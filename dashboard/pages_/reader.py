@@ -36,15 +36,19 @@ def _report_from_url(ctx: Ctx) -> str | None:
     return None
 
 
-def _paragraph_markdown(text: str, targets: pd.DataFrame, keywords: list[str], evidence: list[str], show: dict) -> str:
+def _paragraph_markdown(text: str, targets: pd.DataFrame, keywords: list[str], evidence: list[str], show: dict,
+                        terms_in: str | None = None) -> str:
+    """`text` with its targets, keywords and theme cues marked. `terms_in`: the same text
+    with traditional characters simplified (same length), where the analysis's terms are
+    looked for in a report written in traditional characters."""
     spans: list[Span] = []
     if show["targets"]:
         for span in targets["span"].dropna():
             spans += [Span(s, e, "target") for s, e in find_all(text, span)]
     if show["keywords"]:
-        spans += term_spans(text, keywords, "keyword")
+        spans += term_spans(terms_in or text, keywords, "keyword")
     if show["evidence"]:
-        spans += term_spans(text, evidence, "evidence")
+        spans += term_spans(terms_in or text, evidence, "evidence")
     return highlight(text, spans)
 
 
@@ -103,12 +107,16 @@ def render(ctx: Ctx) -> None:
         "evidence": t3.toggle(":green-background[主题词]", value=False, key="rd_show_evidence"),
     }
     paragraphs = parts["paragraphs"]
+    traditional = data.written_in_traditional("\n".join(paragraphs["text"]))
+    if traditional:
+        st.caption("原文为繁体字，按原样显示；关键词、主题和数值目标按简体分析（經濟 → 经济），关键词上下文按原文检索。")
     speakers = set(paragraphs["speaker"]) - {"", r["speaker"]}
     for p in paragraphs.itertuples():
         p_targets = tg[tg["paragraph_no"] == p.paragraph_no]
         p_themes = th[th["paragraph_no"] == p.paragraph_no]
         evidence = [e for ev in p_themes["evidence"] for e in ev]
-        st.markdown(_paragraph_markdown(p.text, p_targets, tfidf, evidence, show))
+        terms_in = data.simplified_form(p.text) if traditional else None
+        st.markdown(_paragraph_markdown(p.text, p_targets, tfidf, evidence, show, terms_in))
         notes = []
         if speakers and p.speaker:
             notes.append(f"讲话人：{p.speaker}")

@@ -468,3 +468,20 @@ def test_trend_figures_draw_a_line_per_series_with_years_on_x(dated):
     assert len(fig.data) == 1 and list(fig.data[0].customdata[[0, -1], 0]) == [2, 3]
     empty = charts.trend_lines(words.iloc[0:0], "per_10k")
     assert not empty.data and "两个年份" in empty.layout.annotations[0].text
+
+
+def test_a_report_in_traditional_characters_is_told_apart():
+    assert data.written_in_traditional("我們第一届全國人民代表大會第一次會議，在聽了劉少奇同志關於憲法草案的報告")
+    assert not data.written_in_traditional("我们第一届全国人民代表大会第一次会议，昇腾")
+
+
+def test_simplified_terms_are_marked_in_traditional_text():
+    from dashboard.pages_.reader import _paragraph_markdown
+
+    text = "我國經濟建設"
+    assert data.simplified_form(text) == "我国经济建设"
+    show = {"targets": False, "keywords": True, "evidence": False}
+    plain = _paragraph_markdown(text, pd.DataFrame({"span": []}), ["经济"], [], show)
+    marked = _paragraph_markdown(text, pd.DataFrame({"span": []}), ["经济"], [], show, data.simplified_form(text))
+    assert "經濟" in marked and marked != plain and plain.count("經濟") == 1
+    assert ":blue-background[經濟]" in marked and ":blue-background[" not in plain
