@@ -19,6 +19,7 @@ view is a cache hit. All caches are bounded (`max_entries`, `ttl`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import threading
@@ -747,8 +748,17 @@ def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str
 
 def group_filter(flt: Filter, by: str, who: str) -> Filter:
     """The selection for one side of a comparison: the sidebar filter with the district
-    (or speaker) replaced by `who`."""
+    (or speaker) replaced by `who`; by="year": the date range replaced by that year."""
+    if by == "year":
+        year = int(who)
+        return flt.replace(date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31))
     return flt.replace(**{by: who})
+
+
+def year_options(c: Corpus) -> list[str]:
+    """The years of the dated reports, newest first (the comparison by year)."""
+    years = np.unique(report_years(c))
+    return [str(y) for y in years[years >= 0][::-1]]
 
 
 def _group_vector(c: Corpus, flt: Filter, by: str, who: str) -> np.ndarray:

@@ -1,6 +1,6 @@
-"""区域对比: two or three districts (or speakers) side by side.
+"""区域对比: two or three districts (or speakers, or years) side by side.
 
-URL: `by` (district | speaker), `a`, `b`, `c` (the names). `a`/`b`/`c` are bound
+URL: `by` (district | speaker | year), `a`, `b`, `c` (the names, or years). `a`/`b`/`c` are bound
 select boxes (a name that is not an option is dropped); `by` is kept in the URL
 by hand so it reads `by=speaker` rather than its Chinese label.
 """
@@ -13,7 +13,8 @@ from dashboard import charts, data, ui
 from dashboard.context import Ctx, current
 from dashboard.markup import escape_inline
 
-BY = {"district": "区域", "speaker": "讲话人"}
+BY = {"district": "区域", "speaker": "讲话人", "year": "年份"}
+REPLACED = {"district": "区域", "speaker": "讲话人", "year": "日期"}  # the sidebar filter a side replaces
 COLOUR_NAMES = ("blue", "red", "green")  # Streamlit text colours matching charts.GROUP_COLOURS
 
 
@@ -41,7 +42,7 @@ def render(ctx: Ctx) -> None:
     by = _by_from_url()
     st.session_state["_cmp_by"] = by
     st.segmented_control("对比", list(BY), format_func=BY.get, key="_cmp_by", required=True, on_change=_sync_by)
-    options = c.options.districts if by == "district" else c.options.speakers
+    options = {"district": c.options.districts, "speaker": c.options.speakers}[by] if by != "year" else data.year_options(c)
     if len(options) < 2:
         st.info(f"语料中只有 {len(options)} 个{BY[by]}，无法对比。", icon=":material/info:")
         return
@@ -53,8 +54,8 @@ def render(ctx: Ctx) -> None:
     if len(names) < 2:
         st.warning("请选择两个不同的对象。", icon=":material/warning:")
         return
-    note = "（侧栏的区域筛选在此被对比对象替代）" if by == "district" and flt.district else (
-        "（侧栏的讲话人筛选在此被对比对象替代）" if by == "speaker" and flt.speaker else "")
+    replaced = {"district": flt.district, "speaker": flt.speaker, "year": flt.date_from or flt.date_to}[by]
+    note = f"（侧栏的{REPLACED[by]}筛选在此被对比对象替代）" if replaced else ""
     st.caption(f"其余侧栏筛选照常生效{note}。按讲话人对比时，只计其本人所说的话。")
 
     groups = {name: data.group_filter(flt, by, name) for name in names}

@@ -370,3 +370,19 @@ def test_reports_across_years_draw_the_trends(dated_store, monkeypatch):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("逐年出现频次" in e.label for e in at.expander)
+
+
+def test_the_comparison_sets_years_side_by_side(dated_store, monkeypatch):
+    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["by"] = "year"
+    at.switch_page("pages_/compare.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the seeds' one dated report (2016) and the two reports dated by file name
+    assert at.selectbox(key="a").options == ["2020", "2016", "1985"]
+    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == ("2020", "2016")
+    at.selectbox(key="b").set_value("1985").run()
+    assert not at.exception, [e.value for e in at.exception]
+    counts = [m.value for m in at.metric if m.label == "报告"]
+    assert counts == ["1", "1"]

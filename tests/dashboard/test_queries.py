@@ -7,6 +7,7 @@ on a store built from seeds/, with and without filters, and with an upload.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from pathlib import Path
@@ -485,3 +486,11 @@ def test_simplified_terms_are_marked_in_traditional_text():
     marked = _paragraph_markdown(text, pd.DataFrame({"span": []}), ["经济"], [], show, data.simplified_form(text))
     assert "經濟" in marked and marked != plain and plain.count("經濟") == 1
     assert ":blue-background[經濟]" in marked and ":blue-background[" not in plain
+
+
+def test_a_year_side_of_the_comparison_is_that_years_reports(dated):
+    g = data.group_filter(Filter(district="全国"), "year", "1990")
+    assert (g.district, g.date_from, g.date_to) == ("全国", dt.date(1990, 1, 1), dt.date(1990, 12, 31))
+    assert data.year_options(dated) == ["1990", "1978"]
+    picked = data.reports_for(dated, data.group_filter(Filter(), "year", "1978"))
+    assert picked["source_file"].tolist() == ["reports/national_1978.txt"]
