@@ -237,6 +237,11 @@ def target_values(rows: pd.DataFrame, unit: str, *, title: str | None = None, ma
                    legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
 
 
+def _year_axis(first: int, last: int) -> dict:
+    """An x axis of years: whole years only (no 2020.5), every year when there are few."""
+    return dict(tickformat="d", gridcolor="#eee", dtick=1 if last - first <= 10 else None)
+
+
 TREND_COLOURS = ("#1F4E79", "#C0392B", "#2E8B57", "#D68910", "#7D3C98", "#17A589", "#839192", "#A04000")
 
 
@@ -261,6 +266,26 @@ def trend_lines(df: pd.DataFrame, y: str, *, series: str | None = None, title: s
             customdata=g[list(hover)].to_numpy() if hover else None,
             hovertemplate=f"{_plain(name)} · %{{x}}：%{{y:{'.1%' if percent else '.2f'}}}{extra}<extra></extra>",
         ))
-    fig.update_xaxes(tickformat="d", gridcolor="#eee", title_text="年份")
+    fig.update_xaxes(_year_axis(int(years[0]), int(years[-1])), title_text="年份")
     fig.update_yaxes(tickformat=".0%" if percent else None, gridcolor="#eee", title_text=_plain(value_title), rangemode="tozero")
     return _layout(fig, title, height=340, showlegend=series is not None, legend=dict(orientation="h", y=-0.25))
+
+
+def year_bars(df: pd.DataFrame, *, title: str | None = None, selected: int | None = None) -> go.Figure:
+    """Reports per year as vertical bars; `customdata[0]` is the year (click to filter),
+    `selected` drawn in the accent colour."""
+    if df is None or df.empty:
+        return empty_figure("需要至少两个年份的报告")
+    years = df["year"].astype(int).tolist()
+    colours = [ACCENT if selected is not None and y == selected else PRIMARY for y in years]
+    bar = dict(type="bar", x=years, y=df["n_reports"].tolist(), marker=dict(color=colours),
+               customdata=[[str(y)] for y in years], hovertemplate="%{x} 年：%{y} 篇报告<extra></extra>")
+    # a year a bar, at least five years wide (one year alone is not one wide slab), ticks
+    # on whole years and whole counts
+    lo, hi = min(years), max(years)
+    pad = max(0.6, (5 - (hi - lo)) / 2)
+    layout = _layout_dict(title, height=260, clickmode="event+select", dragmode=False, bargap=0.15,
+                          xaxis=dict(_year_axis(lo, hi), range=[lo - pad, hi + pad]),
+                          yaxis=dict(title=dict(text="报告"), gridcolor="#eee", rangemode="tozero",
+                                     dtick=1 if max(df["n_reports"]) <= 5 else None))
+    return go.Figure(data=[bar], layout=layout)

@@ -531,6 +531,23 @@ def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     })
 
 
+@st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
+def _year_counts(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
+    mask = mask_for(_c, flt)
+    years = report_years(_c) if mask is None else report_years(_c)[mask]
+    years = years[years >= 0]
+    if len(years) == 0:
+        return pd.DataFrame(columns=["year", "n_reports"])
+    counts = np.bincount(years - years.min())
+    held = np.flatnonzero(counts)
+    return pd.DataFrame({"year": held + years.min(), "n_reports": counts[held]})
+
+
+def year_counts(c: Corpus, flt: Filter) -> pd.DataFrame:
+    """Selected reports per year of their date (the undated left out), years in order."""
+    return _year_counts(c, c.key, flt)
+
+
 def theme_trend(c: Corpus, flt: Filter) -> pd.DataFrame:
     """Per year of the dated selected reports and per theme (in `theme_mix` order): the
     theme's share of that year's themed paragraphs (as `theme_mix`), and the year's

@@ -205,6 +205,21 @@ def apply_cell_selection(state: Any, chart_key: str, filters: tuple[tuple[str, t
     return chosen
 
 
+def apply_year_selection(state: Any, chart_key: str, date_min: dt.date | None, date_max: dt.date | None) -> str | None:
+    """For a chart whose points carry a year as `customdata[0]` (charts.year_bars): set
+    the date filters to that whole year, within the date inputs' bounds. Returns the year."""
+    point = _clicked_point(state, chart_key)
+    value = None if point is None else picked_value(point)
+    if value is None or not value.isdigit() or date_min is None or date_max is None:
+        return None
+    year = int(value)
+    start, end = max(dt.date(year, 1, 1), date_min), min(dt.date(year, 12, 31), date_max)
+    if start > end:
+        return None
+    state["from"], state["to"] = start, end
+    return value
+
+
 def picked_value(point: dict) -> str | None:
     custom = point.get("customdata")
     if isinstance(custom, (list, tuple)) and custom:

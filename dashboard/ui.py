@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import data, export
 from dashboard.context import Ctx
 from dashboard.corpus import DATE_SOURCE_LABELS
-from dashboard.filters import apply_cell_selection, apply_chart_selection, selection_callback
+from dashboard.filters import apply_cell_selection, apply_chart_selection, apply_year_selection, selection_callback
 from dashboard.markup import escape_inline
 
 MAX_TABLE_ROWS = 5000  # rows sent to the browser in one table; downloads hold everything
@@ -82,6 +82,11 @@ def clickable_cells(fig: Any, key: str, filters: Sequence[tuple[str, Sequence[st
     """A plotly heatmap (charts.heatmap) whose cells set sidebar filters when clicked:
     `filters` are (filter key, its options) for the row and the column."""
     _chart(fig, key, selection_callback(apply_cell_selection, key, tuple((k, tuple(o)) for k, o in filters)))
+
+
+def clickable_years(fig: Any, key: str, date_min: Any, date_max: Any) -> None:
+    """A chart of years (charts.year_bars) whose bars set the date filters to that year."""
+    _chart(fig, key, selection_callback(apply_year_selection, key, date_min, date_max))
 
 
 def _chart(fig: Any, key: str, on_select: Callable[[], None] | None) -> None:

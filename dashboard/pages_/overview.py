@@ -86,6 +86,12 @@ def render(ctx: Ctx) -> None:
                 ui.plain_table(edges, {"district": "学习方", "benchmark": "对标对象", "n_reports": "报告",
                                        "n_mentions": "提及段落", "themes": "主要主题"})
 
+    years = data.year_counts(c, flt)
+    if len(years) > 1 or flt.date_from or flt.date_to:
+        one_year = flt.date_from.year if flt.date_from and flt.date_to and flt.date_from.year == flt.date_to.year else None
+        ui.clickable_years(charts.year_bars(years, title="各年份报告数（点击筛选该年）", selected=one_year),
+                           key="ov_years", date_min=c.options.date_min, date_max=c.options.date_max)
+
     st.subheader("报告列表")
     table = data.report_table(c, flt)
     shown = table

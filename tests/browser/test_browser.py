@@ -40,7 +40,8 @@ def store(tmp_path_factory):
     src = tmp_path_factory.mktemp("corpus")
     for f in (ROOT / "seeds").glob("*.txt"):
         shutil.copy(f, src / f.name)
-    (src / "<b>hostile<i>&amp;.txt").write_text(HOSTILE_REPORT, encoding="utf-8")
+    # dated 2021 by its name: with 001's 2016 the overview draws its chart of years
+    (src / "<b>hostile<i>&amp;_2021.txt").write_text(HOSTILE_REPORT, encoding="utf-8")
     out = tmp_path_factory.mktemp("store") / "store"
     result = build([src], out, workers=1)
     assert result.n_reports == 12, result.summary()
@@ -153,4 +154,25 @@ def test_a_heatmap_cell_filters_by_its_row_and_theme(server, browser):
     assert f"主题：{theme}；区域：{district}" in main
     assert f"“{theme}”得分最高的段落" in main
     _shot(page, "themes_cell_click.png")
+    assert not errors
+
+
+def test_a_year_bar_filters_the_dates_to_that_year(server, browser):
+    page, errors = _open(browser, f"{server}/", "各年份报告数")
+    bars = page.locator(".barlayer .point path:visible")
+    before = bars.count()
+    page.get_by_text("各年份报告数").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    assert before >= 2
+    year_chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="各年份报告数")
+    year_chart.locator(".barlayer .point path").last.click(force=True)  # the newest year: 2021
+    page.wait_for_url("**/?*from=2021-01-01*", timeout=30_000)
+    page.wait_for_timeout(2000)
+    from urllib.parse import parse_qs, urlparse
+
+    query = parse_qs(urlparse(page.url).query)
+    assert (query["from"], query["to"]) == (["2021-01-01"], ["2021-12-31"])
+    main = page.inner_text("[data-testid='stMain']")
+    assert "1 篇报告" in main
+    _shot(page, "overview_year_click.png")
     assert not errors

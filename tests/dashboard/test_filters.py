@@ -121,3 +121,30 @@ def test_picked_value_fallbacks():
     assert picked_value({"y": "产业发展", "x": 3}) == "产业发展"
     assert picked_value({"customdata": "x"}) == "x"
     assert picked_value({"x": 1}) is None
+
+
+def test_a_year_bar_click_sets_the_date_range_to_that_year():
+    from dashboard.filters import apply_year_selection
+
+    lo, hi = dt.date(1954, 1, 1), dt.date(2026, 12, 31)
+    state = {"ov_years": {"selection": {"points": [{"x": 1985, "customdata": ["1985"]}]}}}
+    assert apply_year_selection(state, "ov_years", lo, hi) == "1985"
+    assert (state["from"], state["to"]) == (dt.date(1985, 1, 1), dt.date(1985, 12, 31))
+    # clipped to the date inputs' bounds
+    state = {"ov_years": {"selection": {"points": [{"customdata": ["2026"]}]}}}
+    apply_year_selection(state, "ov_years", lo, dt.date(2026, 6, 30))
+    assert (state["from"], state["to"]) == (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    for event in ({}, {"selection": {"points": []}}, {"selection": {"points": [{"customdata": ["全国"]}]}}):
+        state = {"ov_years": event}
+        assert apply_year_selection(state, "ov_years", lo, hi) is None and "from" not in state
+    state = {"ov_years": {"selection": {"points": [{"customdata": ["1900"]}]}}}
+    assert apply_year_selection(state, "ov_years", lo, hi) is None  # outside the corpus's dates
+
+
+def test_year_bars_carry_their_year():
+    from dashboard import charts
+
+    fig = charts.year_bars(pd.DataFrame({"year": [1978, 1990], "n_reports": [3, 1]}), selected=1990)
+    bar = fig.data[0]
+    assert list(bar.x) == [1978, 1990] and [c[0] for c in bar.customdata] == ["1978", "1990"]
+    assert bar.marker.color[1] != bar.marker.color[0]

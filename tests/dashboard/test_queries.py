@@ -494,3 +494,9 @@ def test_a_year_side_of_the_comparison_is_that_years_reports(dated):
     assert data.year_options(dated) == ["1990", "1978"]
     picked = data.reports_for(dated, data.group_filter(Filter(), "year", "1978"))
     assert picked["source_file"].tolist() == ["reports/national_1978.txt"]
+
+
+def test_year_counts_leave_the_undated_out(dated):
+    counts = data.year_counts(dated, Filter())
+    assert counts.values.tolist() == [[1978, 1], [1990, 1]]
+    assert data.year_counts(dated, Filter(district="不存在")).empty
