@@ -25,6 +25,7 @@ import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -610,8 +611,9 @@ class Corpus:
     def has_report(self, report_id: str | None) -> bool:
         return bool(report_id) and report_id in self._by_id.index
 
-    @property
+    @cached_property
     def skipped_files(self) -> pd.DataFrame:
+        """The files not read, with why (made once: the overview shows it on every click)."""
         return self.files[self.files["status"] != "ok"][["source_file", "status", "message"]]
 
 

@@ -52,7 +52,7 @@ def render(ctx: Ctx) -> None:
         )
     with right:
         st.markdown("**词云**")
-        ui.wordcloud(data.cloud_weights(top, 80), key="ov_cloud", stem="总览词云", width=720, height=360)
+        ui.wordcloud(data.cloud_weights(top, 60), key="ov_cloud", stem="总览词云", width=720, height=360)
 
     a, b = st.columns(2)
     with a:
