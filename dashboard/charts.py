@@ -289,3 +289,23 @@ def year_bars(df: pd.DataFrame, *, title: str | None = None, selected: int | Non
                           yaxis=dict(title=dict(text="报告"), gridcolor="#eee", rangemode="tozero",
                                      dtick=1 if max(df["n_reports"]) <= 5 else None))
     return go.Figure(data=[bar], layout=layout)
+
+
+def values_over_years(rows: pd.DataFrame, unit: str, *, title: str | None = None) -> go.Figure:
+    """One marker per value (`plot_value`) at its report's year, targets and achievements
+    in their colours; hover: indicator, district, the value as written."""
+    if rows is None or rows.empty or rows["year"].nunique() < 2:
+        return empty_figure("需要至少两个年份的数值")
+    fig = go.Figure()
+    for kind, g in rows.groupby("kind", sort=False):
+        fig.add_trace(go.Scatter(
+            x=g["year"].to_numpy(), y=g["plot_value"].to_numpy(dtype=float), mode="markers", name=KIND_LABELS.get(kind, kind),
+            marker=dict(color=KIND_COLOURS.get(kind, MUTED), size=8, opacity=0.75, line=dict(width=0)),
+            customdata=np.column_stack([g["indicator"].fillna("").map(_plain), g["district"].fillna("").map(_plain),
+                                        g["span"].fillna("").map(_plain)]),
+            hovertemplate="%{x}：%{customdata[2]}<br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+        ))
+    years = rows["year"]
+    fig.update_xaxes(_year_axis(int(years.min()), int(years.max())), title_text="年份")
+    fig.update_yaxes(title_text=_plain(unit), gridcolor="#eee")
+    return _layout(fig, title, height=360, showlegend=True, legend=dict(orientation="h", y=-0.2))

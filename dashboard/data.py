@@ -771,13 +771,34 @@ def unit_choices(df: pd.DataFrame, at: np.ndarray | None = None) -> list[str]:
     return sorted(counts.index, key=lambda u: (-counts[u], u))
 
 
-def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str] = ()) -> np.ndarray:
-    """Positions of the rows of `df` of one of `kinds` (and, if given, one of `units`):
-    the targets page selects rows by position so that it copies only what it shows."""
-    mask = df["kind"].isin(list(kinds)).to_numpy(dtype=bool)
+def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str] = (), indicator: str = "") -> np.ndarray:
+    """Positions of the rows of `df` of one of `kinds` (and, if given, one of `units`, and
+    with `indicator` in their indicator): the targets page selects rows by position so
+    that it copies only what it shows."""
+    mask = df["kind"].isin(list(kinds)).to_numpy(dtype=bool, copy=True)  # may come read-only from Arrow
     if units:
         mask &= df["unit"].isin(list(units)).to_numpy(dtype=bool)
+    indicator = (indicator or "").strip()
+    if indicator:
+        names = df["indicator"].fillna("")
+        mask &= names.str.contains(indicator, regex=False).to_numpy(dtype=bool, na_value=False)
     return np.flatnonzero(mask)
+
+
+def values_by_year(c: Corpus, df: pd.DataFrame, unit: str, at: np.ndarray, limit: int = 3000) -> tuple[pd.DataFrame, str, int]:
+    """The rows of `df` at `at` in comparable unit `unit` whose report is dated, with the
+    report's `year` and the value to plot (`comparable_values`), for a chart of values
+    over the years; at most `limit` of them (the newest reports' first). Returns (rows,
+    display unit, how many there were)."""
+    rows, shown = comparable_values(df, unit, at=at)
+    if rows.empty:
+        return rows.assign(year=[]), shown, 0
+    years = report_years(c)[rows["rix"].to_numpy()]
+    rows = rows.assign(year=years)[years >= 0]
+    n = len(rows)
+    if n > limit:
+        rows = rows.sort_values("year", ascending=False, kind="stable").head(limit)
+    return rows.sort_values(["year", "plot_value"], kind="stable"), shown, n
 
 
 # --- comparison --------------------------------------------------------------------------------

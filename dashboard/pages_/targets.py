@@ -40,15 +40,17 @@ def render(ctx: Ctx) -> None:
 
     kinds_present = set(all_rows["kind"].unique().tolist())
     present = [k for k in KINDS if k in kinds_present]
-    f1, f2 = st.columns(2)
+    f1, f2, f3 = st.columns([2, 2, 1])
     default = [k for k in present if k != "context"] or present
     kinds = f1.multiselect("类型", present, default=default, format_func=lambda k: KINDS.get(k, k), key="tg_kinds",
                            help="目标：今后要达到的；成绩：已经达到的；背景：其他数字（默认不显示）")
     units = sorted(set(all_rows["unit"].fillna("").unique().tolist()) - {""})
     chosen_units = f2.multiselect("单位", units, default=[], key="tg_units", placeholder="全部单位")
+    indicator = f3.text_input("指标包含", key="indicator", bind="query-params", placeholder="如：生产总值",
+                              help="只看指标名称含有这段文字的数值，例如“生产总值”“财政收入”。")
     # rows by position: on a large store the selection is most of a million rows, and
     # only the shown ones are copied (kind_label comes with the rows, see data.targets)
-    pos = data.target_positions(all_rows, kinds, chosen_units)
+    pos = data.target_positions(all_rows, kinds, chosen_units, indicator or "")
     n_kind = all_rows["kind"].iloc[pos].value_counts()
     per_kind = "，".join(f"{KINDS[k]} {int(n_kind.get(k, 0))}" for k in KINDS if k in kinds)
     st.caption(f"{len(pos)} 个数值（{per_kind}），最新报告在前。选中一行查看原句。")
@@ -86,6 +88,13 @@ def render(ctx: Ctx) -> None:
     comparable, shown_unit = data.comparable_values(all_rows, unit, limit=40, at=pos)
     st.plotly_chart(charts.target_values(comparable, shown_unit, title=f"{unit} 数值对比（区间显示上限）"), key="tg_chart",
                     config=ui.PLOTLY_CONFIG, width="stretch")
+    over_years, shown_unit, n = data.values_by_year(c, all_rows, unit, pos)
+    if over_years["year"].nunique() > 1:
+        st.subheader("数值随年份")
+        note = f"（共 {n} 个，只画最新报告的 {len(over_years)} 个；可用“指标包含”缩小范围）" if n > len(over_years) else ""
+        st.caption(f"每个点是一个数值，按其报告日期的年份排列{note}。例如在“指标包含”中输入“生产总值”，可看历年的增长目标。")
+        st.plotly_chart(charts.values_over_years(over_years, shown_unit), key="tg_years", config=ui.PLOTLY_CONFIG,
+                        width="stretch")
 
 
 if __name__ == "__main__":

@@ -386,3 +386,14 @@ def test_the_comparison_sets_years_side_by_side(dated_store, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     counts = [m.value for m in at.metric if m.label == "报告"]
     assert counts == ["1", "1"]
+
+
+def test_targets_over_the_years_follow_the_indicator_filter(dated_store, monkeypatch):
+    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["indicator"] = "总产值"
+    at.switch_page("pages_/targets.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="indicator").value == "总产值"
+    assert "数值随年份" in [h.value for h in at.subheader]

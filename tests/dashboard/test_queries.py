@@ -500,3 +500,16 @@ def test_year_counts_leave_the_undated_out(dated):
     counts = data.year_counts(dated, Filter())
     assert counts.values.tolist() == [[1978, 1], [1990, 1]]
     assert data.year_counts(dated, Filter(district="不存在")).empty
+
+
+def test_values_by_year_put_each_value_at_its_reports_year(dated):
+    rows = data.targets(dated, Filter())
+    pos = data.target_positions(rows, ["target", "achievement"], indicator="总产值")
+    assert set(rows.iloc[pos]["indicator"].map(lambda i: "总产值" in i)) == {True}
+    got, unit, n = data.values_by_year(dated, rows, "%", pos)
+    assert unit == "%" and n == len(got) == 4  # 1978 and 1990: 增长百分之七 (achieved), 力争增长百分之四
+    assert sorted(zip(got["year"], got["kind"], got["plot_value"])) == [
+        (1978, "achievement", 7.0), (1978, "target", 4.0), (1990, "achievement", 7.0), (1990, "target", 4.0)]
+    few, _, n = data.values_by_year(dated, rows, "%", pos, limit=2)
+    assert n == 4 and few["year"].tolist() == [1990, 1990]  # the newest reports' first
+    assert len(data.target_positions(rows, ["target", "achievement"], indicator="没有这个指标")) == 0
