@@ -780,8 +780,7 @@ def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str
         mask &= df["unit"].isin(list(units)).to_numpy(dtype=bool)
     indicator = (indicator or "").strip()
     if indicator:
-        names = df["indicator"].fillna("")
-        mask &= names.str.contains(indicator, regex=False).to_numpy(dtype=bool, na_value=False)
+        mask &= df["indicator"].str.contains(indicator, regex=False, na=False).to_numpy(dtype=bool, na_value=False)
     return np.flatnonzero(mask)
 
 
@@ -789,15 +788,17 @@ def values_by_year(c: Corpus, df: pd.DataFrame, unit: str, at: np.ndarray, limit
     """The rows of `df` at `at` in comparable unit `unit` whose report is dated, with the
     report's `year` and the value to plot (`comparable_values`), for a chart of values
     over the years; at most `limit` of them (the newest reports' first). Returns (rows,
-    display unit, how many there were)."""
-    rows, shown = comparable_values(df, unit, at=at)
-    if rows.empty:
-        return rows.assign(year=[]), shown, 0
-    years = report_years(c)[rows["rix"].to_numpy()]
-    rows = rows.assign(year=years)[years >= 0]
-    n = len(rows)
+    display unit, how many there were). Only the rows drawn are copied: one unit (%) has
+    hundreds of thousands of rows on a large store."""
+    at = np.asarray(at, dtype=np.int64)
+    at = at[(df["cmp_unit"] == unit).to_numpy(dtype=bool, na_value=False)[at]]
+    years = report_years(c)[df["rix"].to_numpy()[at]]
+    at, years = at[years >= 0], years[years >= 0]
+    n = len(at)
     if n > limit:
-        rows = rows.sort_values("year", ascending=False, kind="stable").head(limit)
+        at = at[np.argsort(-years, kind="stable")[:limit]]
+    rows, shown = comparable_values(df, unit, at=at)
+    rows = rows.assign(year=report_years(c)[rows["rix"].to_numpy()] if len(rows) else [])
     return rows.sort_values(["year", "plot_value"], kind="stable"), shown, n
 
 
