@@ -32,7 +32,7 @@ from analysis.metadata import ReportMeta, file_dates, inherit_file_district, pag
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
 from analysis.schema import TABLES
 from analysis.split import ReportDraft, split_reports
-from analysis.widths import Simplifier, read_simplifier, width_forms
+from analysis.widths import Simplifier, read_simplifier, simplify, width_forms_script
 
 TEXTRANK_TOP_K = 20
 
@@ -149,6 +149,8 @@ class Report:
     one_tag_per_term: bool = False
     # The content terms of every paragraph, segment.LINE_BREAK between paragraphs.
     terms: list[tuple[str, str]] = field(default_factory=list)
+    # Written in traditional characters, read as simplified (widths.width_forms_script).
+    traditional: bool = False
 
     @property
     def text(self) -> str:
@@ -265,7 +267,7 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
     # The whole report is width-normalised in one pass (both forms, see widths.py);
     # each paragraph's forms are slices of it, as the normalisation keeps lengths.
     joined = "\n".join(draft.paragraphs)
-    norm, work = width_forms(joined, res.simplifier)
+    norm, work, traditional = width_forms_script(joined, res.simplifier)
     index = res.theme_index
     terms, merged = _report_terms(norm, draft, names, starts, res)
     n_breaks = len(draft.paragraphs) - 1
@@ -287,7 +289,7 @@ def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, na
         paragraphs.append(Paragraph(text, speaker, offset, para_themes, work[offset:end], terms, lo, hi))
         offset, lo = end + 1, hi + 1
     one_tag_per_term = res.segmenter.tags_by_word and not merged
-    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined, one_tag_per_term, terms)
+    return Report(f"{content_hash[:12]}-{no:02d}", no, draft, meta, paragraphs, joined, one_tag_per_term, terms, traditional)
 
 
 def _report_terms(norm: str, draft: ReportDraft, names: set[str], starts: set[str], res: Resources) -> tuple[list[tuple[str, str]], bool]:
@@ -418,7 +420,8 @@ def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
 
 
 def paragraph_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
-    cols: dict[str, list] = {"report_id": [], "paragraph_no": [], "speaker": [], "start": [], "text": []}
+    cols: dict[str, list] = {"report_id": [], "paragraph_no": [], "speaker": [], "start": [], "text": [],
+                             "text_simplified": []}
     for r in ctx.reports:
         ps = r.paragraphs
         cols["report_id"] += [r.report_id] * len(ps)
@@ -426,6 +429,8 @@ def paragraph_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         cols["speaker"] += [p.speaker for p in ps]
         cols["start"] += [p.start for p in ps]
         cols["text"] += [p.text for p in ps]
+        # what keyword in context searches in a report written in traditional characters
+        cols["text_simplified"] += [simplify(p.text, res.simplifier) for p in ps] if r.traditional else [None] * len(ps)
     return cols
 
 

@@ -113,6 +113,8 @@ TABLES: dict[str, Table] = {
                 ("speaker", STR, "speaker quoted in this paragraph (毕志伟指出...), else the report's speaker"),
                 ("start", INT, "offset of the paragraph in the report's text (its paragraphs joined by newlines)"),
                 ("text", STR, "paragraph text as shown to the reader"),
+                ("text_simplified", STR, "for a report written in traditional characters, the text with them read as "
+                 "simplified (same length; what keyword in context searches); null otherwise"),
             ),
         ),
         Table(

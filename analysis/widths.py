@@ -79,8 +79,13 @@ def _table(simplifier: Simplifier) -> np.ndarray:
 
 def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, str]:
     """(norm, work) of `text`; see the module doc."""
+    return width_forms_script(text, simplifier)[:2]
+
+
+def width_forms_script(text: str, simplifier: Simplifier | None = None) -> tuple[str, str, bool]:
+    """(norm, work, whether `text` was read as traditional characters) in one pass."""
     if not text or text.isascii():
-        return text, text
+        return text, text, False
     code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     full = (code - _FW_FIRST) < (_FW_LAST - _FW_FIRST + 1)  # unsigned: also false below the block
     space = code == _IDEO_SPACE
@@ -90,7 +95,7 @@ def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, s
         norm = _table(simplifier)[code]  # a new array
         simplified = _traditional(code, norm)
     if not (full.any() or space.any() or private.any() or simplified):
-        return text, text
+        return text, text, False
     if not simplified:
         norm = code.copy()
     norm[full] -= _SHIFT
@@ -98,7 +103,7 @@ def width_forms(text: str, simplifier: Simplifier | None = None) -> tuple[str, s
     work = norm.copy()
     work[code == _FW_COMMA] = _FW_COMMA
     work[private] = _FW_COMMA
-    return _decode(norm), _decode(work)
+    return _decode(norm), _decode(work), simplified
 
 
 def simplify(text: str, simplifier: Simplifier) -> str:

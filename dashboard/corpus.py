@@ -46,7 +46,7 @@ REPORT_META = TABLES["reports"].column_names
 THEME_COLUMNS = ["report_id", "paragraph_no", "theme", "score"]
 SPEAKER_COLUMNS = ["report_id", "paragraph_no", "speaker"]
 TERM_COLUMNS = ["report_id", "speaker", "term", "count"]
-PARAGRAPH_COLUMNS = ["report_id", "paragraph_no", "speaker", "text"]
+PARAGRAPH_COLUMNS = ["report_id", "paragraph_no", "speaker", "text", "text_simplified"]
 # text the views read on demand: view name -> (stored table, columns). A report's whole
 # text is its paragraphs joined (pipeline.Report.text): `reports.text` is not read.
 TEXT_VIEWS = {

@@ -288,7 +288,8 @@ def term_ranking(c: Corpus, flt: Filter, method: str = "tfidf", limit: int = 50)
     return _term_ranking(c, c.key, flt, method, int(limit))
 
 
-KWIC_COLUMNS = ["report_id", "paragraph_no", "speaker", "sentence", "hits", "title", "district", "date", "source_file"]
+# `match`: the sentence as searched (with traditional characters read as simplified)
+KWIC_COLUMNS = ["report_id", "paragraph_no", "speaker", "sentence", "hits", "title", "district", "date", "source_file", "match"]
 
 
 @dataclass(frozen=True)
@@ -314,14 +315,17 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
         first, _, _ = _hit_paragraphs(_c, have[:enough], term, limit)
     rows = []
     for p in first.to_pylist():
-        for s, e in sentence_spans(p["text"]):
-            sentence = p["text"][s:e]
-            if term in sentence:
-                rows.append((p["report_id"], p["paragraph_no"], p["speaker"], sentence, sentence.count(term)))
+        # a report written in traditional characters is searched as simplified text (same
+        # length): the sentence shown is the original, `match` the one searched
+        searched = p.get("text_simplified") or p["text"]
+        for s, e in sentence_spans(searched):
+            match = searched[s:e]
+            if term in match:
+                rows.append((p["report_id"], p["paragraph_no"], p["speaker"], p["text"][s:e], match.count(term), match))
         if len(rows) >= limit:
             break
-    df = pd.DataFrame(rows[:limit], columns=KWIC_COLUMNS[:5])
-    df = df.join(_c.reports.set_index("report_id")[["title", "district", "date", "source_file"]], on="report_id")
+    df = pd.DataFrame(rows[:limit], columns=[*KWIC_COLUMNS[:5], "match"])
+    df = df.join(_c.reports.set_index("report_id")[["title", "district", "date", "source_file"]], on="report_id")[KWIC_COLUMNS]
     return df, totals, per_report
 
 
@@ -329,8 +333,9 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
 def _term_hits(_c: Corpus, key: str, term: str) -> tuple[np.ndarray, np.ndarray]:
     n = len(term)
     hits = _c.sql(
-        f"""SELECT report_id, sum((length(text) - length(replace(text, ?, ''))) // {n}) AS mentions, count(*) AS paragraphs
-            FROM {{paragraphs}} WHERE contains(text, ?) GROUP BY report_id""",
+        f"""SELECT report_id, sum((length(t) - length(replace(t, ?, ''))) // {n}) AS mentions, count(*) AS paragraphs
+            FROM (SELECT report_id, coalesce(text_simplified, text) AS t FROM {{paragraphs}})
+            WHERE contains(t, ?) GROUP BY report_id""",
         None, [term, term],
     )
     mentions, paragraphs = np.zeros(len(_c.reports), np.int64), np.zeros(len(_c.reports), np.int64)
@@ -349,7 +354,7 @@ def _hit_paragraphs(c: Corpus, rix: np.ndarray, term: str, limit: int) -> tuple[
     """The first `limit` paragraphs of the reports at `rix` (in that order) that hold `term`,
     the totals over all of them, and the occurrences in each report at `rix`."""
     paras = c.paragraph_rows(rix)
-    mentions = pc.count_substring(paras["text"], term)
+    mentions = pc.count_substring(pc.coalesce(paras["text_simplified"], paras["text"]), term)
     hit = pc.greater(mentions, 0)
     holding = paras.filter(hit)
     counts = mentions.filter(hit).to_numpy(zero_copy_only=False)

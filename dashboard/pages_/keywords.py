@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.context import Ctx, current
-from dashboard.markup import escape_inline, highlight_terms
+from dashboard.markup import escape_inline, highlight, term_spans
 
 METHODS = {"TF-IDF": "tfidf", "TextRank": "textrank", "词频": "count"}
 METHOD_HELP = (
@@ -90,7 +90,7 @@ def render(ctx: Ctx) -> None:
     page = st.pagination(pages, key="kwic_page") if pages > 1 else 1
     for row in hits.iloc[(page - 1) * KWIC_PAGE: page * KWIC_PAGE].itertuples():
         with st.container(border=True):
-            st.markdown(highlight_terms(row.sentence, [term]))
+            st.markdown(highlight(row.sentence, term_spans(row.match, [term], "term")))  # found in the searched form
             meta = " · ".join(x for x in [row.date or "", row.district or "", row.speaker or "", (row.title or "")[:40]] if x)
             a, b = st.columns([4, 1], vertical_alignment="center")
             a.caption(escape_inline(meta) + f" · 第 {row.paragraph_no} 段")

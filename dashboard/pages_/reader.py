@@ -109,7 +109,7 @@ def render(ctx: Ctx) -> None:
     paragraphs = parts["paragraphs"]
     traditional = data.written_in_traditional("\n".join(paragraphs["text"]))
     if traditional:
-        st.caption("原文为繁体字，按原样显示；关键词、主题和数值目标按简体分析（經濟 → 经济），关键词上下文按原文检索。")
+        st.caption("原文为繁体字，按原样显示；关键词、主题、数值目标和关键词上下文都按简体处理（經濟 → 经济）。")
     speakers = set(paragraphs["speaker"]) - {"", r["speaker"]}
     for p in paragraphs.itertuples():
         p_targets = tg[tg["paragraph_no"] == p.paragraph_no]

@@ -513,3 +513,36 @@ def test_values_by_year_put_each_value_at_its_reports_year(dated):
     few, _, n = data.values_by_year(dated, rows, "%", pos, limit=2)
     assert n == 4 and few["year"].tolist() == [1990, 1990]  # the newest reports' first
     assert len(data.target_positions(rows, ["target", "achievement"], indicator="没有这个指标")) == 0
+
+
+TRADITIONAL_BODY = "\n".join([
+    "各位代表：",
+    "過去一年，國民經濟持續發展，工農業總產值比上年增長百分之七，財政收入穩定增加，人民生活繼續改善。",
+    "今年要繼續調整國民經濟，力爭工農業總產值增長百分之四，確保完成國家計劃，進一步提高經濟效益。",
+])
+
+
+def test_keyword_in_context_finds_simplified_terms_in_traditional_text(tmp_path, monkeypatch):
+    from analysis.build import build
+    from dashboard.corpus import Corpus as C
+
+    src = tmp_path / "reports"
+    src.mkdir()
+    (src / "national_1955.txt").write_text(TRADITIONAL_BODY, encoding="utf-8")
+    (src / "national_2020.txt").write_text(DATED_BODY, encoding="utf-8")
+    build([src], tmp_path / "store", workers=1, progress=False)
+    c = Corpus.from_snapshot(open_snapshot(tmp_path / "store"))
+    stored = pq.read_table(tmp_path / "store" / "paragraphs.parquet").to_pandas()
+    # every paragraph of the report written in traditional characters, same length; none of the other
+    old_report = stored["report_id"].isin(stored.loc[stored["text"].str.contains("經濟"), "report_id"])
+    assert old_report.sum() == 3 and (stored.loc[old_report, "text_simplified"].str.len() == stored.loc[old_report, "text"].str.len()).all()
+    assert stored.loc[~old_report, "text_simplified"].isna().all()
+    for cheap in (True, False):
+        monkeypatch.setattr(C, "reads_cheaply", lambda self, rix, cheap=cheap: cheap)
+        hits, totals, per_report = data._kwic.__wrapped__(c, c.key, Filter(), "国民经济", 50)
+        # 国民经济 twice in each report, 國民經濟 written in the 1955 one
+        assert totals == data.KwicTotals(4, 4, 2) and per_report.tolist() == [2, 2]
+        shown = hits[hits["sentence"].str.contains("國民經濟")]
+        assert len(shown) == 2 and (shown["match"].str.contains("国民经济")).all()
+    trend = data.term_trend(c, Filter(), "国民经济")
+    assert trend["mentions"].tolist() == [2, 2]
