@@ -546,3 +546,10 @@ def test_keyword_in_context_finds_simplified_terms_in_traditional_text(tmp_path,
         assert len(shown) == 2 and (shown["match"].str.contains("国民经济")).all()
     trend = data.term_trend(c, Filter(), "国民经济")
     assert trend["mentions"].tolist() == [2, 2]
+
+
+def test_an_uploaded_file_is_dated_by_its_name_too():
+    from analysis.pipeline import analyse_file
+
+    rows = analyse_file(UPLOAD, data.UPLOAD_PREFIX + "2019年4月考察报告.txt", data._resources.__wrapped__(), content_hash="e" * 64)
+    assert {(r["date"], r["date_source"]) for r in rows["reports"]} == {("2019-04", "file_name")}
