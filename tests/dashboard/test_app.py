@@ -41,6 +41,10 @@ def tables(store) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def app(store, monkeypatch):
+    return _opener(store, monkeypatch)
+
+
+def _opener(store: Path, monkeypatch):
     monkeypatch.setenv("DUIBIAO_STORE", str(store))
 
     def make(page: str = "overview", **params: str) -> AppTest:
@@ -356,29 +360,22 @@ def dated_store(tmp_path_factory) -> Path:
     return root / "store"
 
 
-def test_reports_across_years_draw_the_trends(dated_store, monkeypatch):
-    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.switch_page("pages_/themes.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+@pytest.fixture
+def dated_app(dated_store, monkeypatch):
+    return _opener(dated_store, monkeypatch)
+
+
+def test_reports_across_years_draw_the_trends(dated_app):
+    at = dated_app("themes")
     assert "主题随时间变化" in [h.value for h in at.subheader]
     picker = at.multiselect(key="th_trend_themes")
     assert len(picker.value) == min(4, len(picker.options)) > 0
-    at.switch_page("pages_/keywords.py")
-    at.query_params["term"] = "改革"
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = dated_app("keywords", term="改革")
     assert any("逐年出现频次" in e.label for e in at.expander)
 
 
-def test_the_comparison_sets_years_side_by_side(dated_store, monkeypatch):
-    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["by"] = "year"
-    at.switch_page("pages_/compare.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def test_the_comparison_sets_years_side_by_side(dated_app):
+    at = dated_app("compare", by="year")
     # the seeds' one dated report (2016) and the two reports dated by file name
     assert at.selectbox(key="a").options == ["2020", "2016", "1985"]
     assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == ("2020", "2016")
@@ -388,12 +385,7 @@ def test_the_comparison_sets_years_side_by_side(dated_store, monkeypatch):
     assert counts == ["1", "1"]
 
 
-def test_targets_over_the_years_follow_the_indicator_filter(dated_store, monkeypatch):
-    monkeypatch.setenv("DUIBIAO_STORE", str(dated_store))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["indicator"] = "总产值"
-    at.switch_page("pages_/targets.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def test_targets_over_the_years_follow_the_indicator_filter(dated_app):
+    at = dated_app("targets", indicator="总产值")
     assert at.text_input(key="indicator").value == "总产值"
     assert "数值随年份" in [h.value for h in at.subheader]
