@@ -430,32 +430,40 @@ def _theme_rows(c: Corpus, flt: Filter) -> np.ndarray | None:
     return np.flatnonzero(keep)
 
 
+def _theme_columns(c: Corpus, flt: Filter) -> tuple | None:
+    """(rix, paragraph_no, score, theme codes, theme names) of the selection's themed
+    paragraphs as arrays, in report and paragraph order; None if there are none."""
+    t, at = c.themes, _theme_rows(c, flt)
+    if len(t) == 0 or (at is not None and len(at) == 0):
+        return None
+    arrays = [t["rix"].to_numpy(), t["paragraph_no"].to_numpy(), t["score"].to_numpy(dtype=np.float64),
+              t["theme"].cat.codes.to_numpy()]
+    if at is not None:
+        arrays = [a[at] for a in arrays]
+    return (*arrays, t["theme"].cat.categories)
+
+
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_mix(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
-    t, at = _c.themes, _theme_rows(_c, flt)
-    if len(t) == 0 or (at is not None and len(at) == 0):
+    columns = _theme_columns(_c, flt)
+    if columns is None:
         return pd.DataFrame(columns=["theme", "n_paragraphs", "n_reports", "score", "share"])
-    column = (lambda name: t[name].to_numpy()) if at is None else (lambda name: t[name].to_numpy()[at])
-    return _mix(column("rix"), column("paragraph_no"), column("score").astype(np.float64),
-                t["theme"].cat.codes.to_numpy() if at is None else t["theme"].cat.codes.to_numpy()[at],
-                t["theme"].cat.categories)
+    return _mix(*columns)
 
 
-def theme_mix_table(t: pd.DataFrame) -> pd.DataFrame:
-    """Per theme of the themed paragraphs `t` (sorted by report and paragraph): paragraphs,
-    reports, summed score and share. The share is `analysis.compare.theme_shares` (each
-    paragraph counts once, split across its themes by score), done in numpy because it
-    runs on every click over up to a few hundred thousand rows."""
-    return _mix(t["rix"].to_numpy(), t["paragraph_no"].to_numpy(), t["score"].to_numpy(dtype=np.float64),
-                t["theme"].cat.codes.to_numpy(), t["theme"].cat.categories)
-
-
-def _mix(rix: np.ndarray, para: np.ndarray, score: np.ndarray, codes: np.ndarray, themes: pd.Index) -> pd.DataFrame:
+def _paragraph_shares(rix: np.ndarray, para: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Each row's share of its paragraph (rows of one paragraph are adjacent): a themed
+    paragraph counts once, split across its themes by score (`analysis.compare.theme_shares`)."""
     new_para = np.ones(len(rix), dtype=bool)
     new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
     starts = np.flatnonzero(new_para)
-    para_total = np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(rix))))
-    mass = np.bincount(codes, weights=score / para_total, minlength=len(themes))
+    return score / np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(rix))))
+
+
+def _mix(rix: np.ndarray, para: np.ndarray, score: np.ndarray, codes: np.ndarray, themes: pd.Index) -> pd.DataFrame:
+    """Per theme of the themed paragraphs given as columns: paragraphs, reports, summed
+    score and share, in numpy: it runs on every click over up to 600,000 rows."""
+    mass = np.bincount(codes, weights=_paragraph_shares(rix, para, score), minlength=len(themes))
     seen = np.zeros((int(rix.max()) + 1, len(themes)), dtype=bool)  # report x theme
     seen[rix, codes] = True
     n_paragraphs = np.bincount(codes, minlength=len(themes))
@@ -513,19 +521,14 @@ def report_years(c: Corpus) -> np.ndarray:
 
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
-    t = _themes_for(_c, flt)
     empty = pd.DataFrame(columns=["year", "theme", "share", "n_reports"])
-    if t.empty:
+    columns = _theme_columns(_c, flt)
+    if columns is None:
         return empty
-    # numpy on the columns, no frame copied or sorted: this runs on every click of the
-    # themes page over up to 600,000 themed paragraphs
-    rix, para = t["rix"].to_numpy(), t["paragraph_no"].to_numpy()
-    score = t["score"].to_numpy(dtype=np.float64)
-    new_para = np.ones(len(t), dtype=bool)
-    new_para[1:] = (rix[1:] != rix[:-1]) | (para[1:] != para[:-1])
-    starts = np.flatnonzero(new_para)
-    # each themed paragraph counts once, split across its themes by score (as theme_mix)
-    mass = score / np.repeat(np.add.reduceat(score, starts), np.diff(np.append(starts, len(t))))
+    # numpy on the columns, nothing copied but the selection's rows or sorted: this runs
+    # on every click of the themes page over up to 600,000 themed paragraphs
+    rix, para, score, codes, categories = columns
+    mass = _paragraph_shares(rix, para, score)
     by_report = report_years(_c)
     years = by_report[rix]
     dated = years >= 0
@@ -533,7 +536,7 @@ def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
         return empty
     first = int(years[dated].min())
     slot = np.where(dated, years - first, 0)
-    codes, names = t["theme"].cat.codes.to_numpy(), np.asarray(t["theme"].cat.categories, dtype=object).astype(str)
+    names = np.asarray(categories, dtype=object).astype(str)
     n_years = int(slot.max()) + 1
     grid = np.bincount(slot[dated] * len(names) + codes[dated], weights=mass[dated], minlength=n_years * len(names))
     grid = grid.reshape(n_years, len(names))
