@@ -74,19 +74,24 @@ def parse_date(text: str) -> str:
 
 # Where a report's date comes from, most trusted first: a dated header or meeting line of
 # its own text; the publication date in the head of the web page it was saved from; a
-# date in the file's name (national_1954.txt).
-DATE_SOURCES = ("text", "page", "file_name")
+# date in the file's name (national_1954.txt); the year its text says it is in.
+DATE_SOURCES = ("text", "page", "file_name", "stated_year")
 
 
-def file_dates(metas: list[ReportMeta], *, page_date: str = "", source_file: str = "", this_year: int) -> None:
+def file_dates(metas: list[ReportMeta], *, page_date: str = "", source_file: str = "", this_year: int,
+               drafts: list[ReportDraft] | None = None) -> None:
     """Date the reports of one file that have no date of their own: from the page's
-    publication date, else from the file's name or folder (`name_date`)."""
+    publication date, else from the file's name or folder (`name_date`), else from the
+    year the report's text says it is in (`stated_year`, with `drafts`)."""
     for date, source in ((page_date, "page"), (name_date(source_file, this_year=this_year), "file_name")):
         if date:
             for meta in metas:
                 if not meta.date:
                     meta.date, meta.date_source = date, source
             return
+    for draft, meta in zip(drafts or [], metas):
+        if not meta.date and (year := stated_year(draft.paragraphs, this_year=this_year)):
+            meta.date, meta.date_source = str(year), "stated_year"
 
 
 def name_date(source_file: str, *, this_year: int) -> str:
@@ -118,6 +123,49 @@ def _iso(y: int, mo: int | None, d: int | None) -> str:
     if d is None:
         return f"{y:04d}-{mo:02d}"
     return f"{y:04d}-{mo:02d}-{d:02d}" if 1 <= d <= 31 else ""
+
+
+def stated_year(paragraphs: list[str], *, this_year: int) -> int | None:
+    """The year a report says it is written in ("今年是“十四五”规划开局之年" -> 2021,
+    "今年是新中国成立70周年" -> 2019, "今年是全面贯彻党的十九大精神的开局之年" -> 2018);
+    None when it says none, or two different ones, or one after `this_year`."""
+    years = set()
+    for para in paragraphs:
+        for m in R.THIS_YEAR_IS.finditer(para):
+            year = _year_of(m["what"])
+            if year is not None:
+                years.add(year)
+    if len(years) != 1:
+        return None
+    year = years.pop()
+    return year if 1949 <= year <= this_year else None
+
+
+def _year_of(what: str) -> int | None:
+    if m := R.PLAN_YEAR.search(what):
+        plan = _cn_int(m["plan"])
+        start = {1: 1953, 2: 1958}.get(plan, 1966 + 5 * (plan - 3))  # the third plan began in 1966
+        return start + (4 if m["when"] in ("收官之年", "最后一年") else 0)
+    if m := R.ANNIVERSARY.search(what):
+        base = next(v for k, v in R.ANNIVERSARY_BASE.items() if m["event"].startswith(k))
+        return base + (int(m["n"]) if m["n"].isdigit() else _cn_int(m["n"]))
+    if m := R.CONGRESS_YEAR.search(what):
+        congress = _cn_int(m["n"])
+        return 1982 + 5 * (congress - 12) + 1 if congress >= 12 else None  # the 12th met in 1982, one every five years
+    return None
+
+
+def _cn_int(text: str) -> int:
+    """一 .. 九百九十九 written in Chinese numerals (十九 = 19, 二十 = 20, 七十五 = 75)."""
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    total, current = 0, 0
+    for ch in text:
+        if ch in digits:
+            current = digits[ch]
+        elif ch in "十百":
+            total += (current or 1) * (10 if ch == "十" else 100)
+            current = 0
+    return total + current
 
 
 def page_date(html: bytes) -> str:

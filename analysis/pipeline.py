@@ -256,7 +256,7 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
     metas = [report_metadata(d, res.gazetteer) for d in drafts]
     inherit_file_district(drafts, metas)
     page = page_date(data) if ctx.document.format == "html" else ""
-    file_dates(metas, page_date=page, source_file=source_file, this_year=res.this_year)
+    file_dates(metas, page_date=page, source_file=source_file, this_year=res.this_year, drafts=drafts)
     names = {m.speaker for m in metas if m.speaker} | {s for m in metas for s in m.paragraph_speakers if s}
     starts = name_starts(names)
     ctx.reports = [_report(ctx.content_hash, i, d, m, names, starts, res) for i, (d, m) in enumerate(zip(drafts, metas), 1)]

@@ -95,6 +95,22 @@ FILE_NAME_DATE = re.compile(
     r"|(?P<yy>(?:19|20)\d{2})年?"
     r")(?!\d)"
 )
+# What a report says of its own year: "今年是“十四五”规划开局之年", "今年是新中国成立70周年",
+# "今年是全面贯彻党的十九大精神的开局之年" (metadata.stated_year).
+THIS_YEAR_IS = re.compile(r"今年是(?P<what>[^。；！？\n]{1,60})")
+_CN_NUM = "一二三四五六七八九十百"
+PLAN_YEAR = re.compile(
+    rf"[“\"]?(?P<plan>[{_CN_NUM[:-1]}]{{1,3}})五[”\"]?(?:规划|计划|时期)?(?:的)?"
+    r"(?P<when>开局之年|开局年|第一年|头一年|收官之年|最后一年)"
+)
+ANNIVERSARY = re.compile(
+    r"(?P<event>新中国成立|中华人民共和国成立|建党|中国共产党成立|改革开放|抗日战争[^，。]{0,20}胜利)"
+    rf"(?P<n>[0-9]{{1,3}}|[{_CN_NUM}]{{1,4}})周年"
+)
+CONGRESS_YEAR = re.compile(rf"党的(?P<n>[{_CN_NUM[:-1]}]{{1,3}})大[^，。]{{0,10}}?(?P<when>开局之年|第一年)")
+# The years these count from (ANNIVERSARY's events; the first two five-year plans).
+ANNIVERSARY_BASE = {"新中国成立": 1949, "中华人民共和国成立": 1949, "建党": 1921, "中国共产党成立": 1921,
+                    "改革开放": 1978, "抗日战争": 1945}
 # The publication date a web page states in its head: the tag names Chinese government
 # sites use (PubDate, firstpublishedtime, publishdate) and the common standards.
 PAGE_DATE_NAMES = (

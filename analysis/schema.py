@@ -96,7 +96,8 @@ TABLES: dict[str, Table] = {
                 ("benchmarks", STRS, "districts it visits, learns from or benchmarks against"),
                 ("date", STR, "ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when partial), empty if unknown"),
                 ("date_source", STR, "where the date comes from: text (a dated header or meeting line), page (the web page's "
-                 "publication tag), file_name (the file's name or folder, e.g. national_1954.txt); empty without a date"),
+                 "publication tag), file_name (the file's name or folder, e.g. national_1954.txt), stated_year (the year the "
+                 "text says it is in: 今年是“十四五”规划开局之年 -> 2021); empty without a date"),
                 ("source", STR, "publishing body or outlet named in the text, e.g. 科技部"),
                 ("reporters", STRS, "journalists credited (本报记者 ..., trailing (宋伟)); never speakers"),
                 ("n_chars", INT, "length of the report's text in characters: its paragraphs (paragraphs.text) joined by newlines"),

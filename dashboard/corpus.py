@@ -54,7 +54,7 @@ TEXT_VIEWS = {
 }
 KIND_LABELS = {"target": "目标", "achievement": "成绩", "context": "背景"}
 # where a report's date comes from (reports.date_source)
-DATE_SOURCE_LABELS = {"text": "正文", "page": "网页发布时间", "file_name": "文件名"}
+DATE_SOURCE_LABELS = {"text": "正文", "page": "网页发布时间", "file_name": "文件名", "stated_year": "正文所述年份"}
 # the targets' columns the pages show, in this order (`targets_view`)
 TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline", "kind", "speaker", "district",
                   "sentence", "span", "value_normalised", "unit_normalised", "title", "date", "report_id", "paragraph_no"]

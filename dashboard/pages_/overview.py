@@ -26,7 +26,7 @@ def render(ctx: Ctx) -> None:
     span = "—"
     if stats["date_from"]:
         span = stats["date_from"] if stats["date_from"] == stats["date_to"] else f"{stats['date_from']} 至 {stats['date_to']}"
-    m[3].metric("时间跨度", span, help=f"{stats['n_dated']} 篇报告有日期（取自正文、网页发布时间或文件名，见报告列表的“日期依据”）")
+    m[3].metric("时间跨度", span, help=f"{stats['n_dated']} 篇报告有日期（取自正文、网页发布时间、文件名或正文所述年份，见报告列表的“日期依据”）")
     m[4].metric("来源文件", stats["n_files"])
 
     skipped = c.skipped_files

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.metadata import ReportMeta, file_dates, name_date, page_date
+from analysis.metadata import ReportMeta, file_dates, name_date, page_date, stated_year
 from analysis.pipeline import Resources, build_context
 
 
@@ -102,3 +102,36 @@ def test_a_saved_web_page_takes_its_publication_date():
     ctx = _context(html, "2019/page.html")
     assert ctx.status == "ok"
     assert {(r.meta.date, r.meta.date_source) for r in ctx.reports} == {("2021-04-25", "page")}
+
+
+@pytest.mark.parametrize(
+    "sentence, year",
+    [
+        ("今年是实施“十四五”规划开局之年,也是中国共产党建党100周年", 2021),  # seed 002: both say 2021
+        ("今年是实行“七五”计划的头一年", 1986),
+        ("今年是“十二五”收官之年", 2015),
+        ("今年是“十五五”开局之年", 2026),
+        ("今年是新中国成立70周年", 2019),
+        ("今年是中华人民共和国成立七十五周年", 2024),
+        ("今年是改革开放30周年", 2008),
+        ("今年是中国抗日战争和世界反法西斯战争胜利五十周年", 1995),
+        ("今年是全面贯彻党的十九大精神的开局之年", 2018),
+        ("今年是全面贯彻党的十七大精神的第一年", 2008),
+        ("今年是实现这个目标的关键一年", None),  # says nothing of which year
+        ("明年是建党100周年", None),  # not this year
+        ("今年是“十四五”开局之年。今年是新中国成立70周年", None),  # 2021 or 2019: neither
+        ("今年是“十六五”开局之年", None),  # 2031: after this year
+    ],
+)
+def test_stated_year(sentence, year):
+    assert stated_year([sentence], this_year=2026) == year
+
+
+def test_a_stated_year_dates_a_report_only_when_nothing_else_does():
+    meta = ReportMeta()
+    draft = type("D", (), {"paragraphs": ["今年是“十四五”规划开局之年，我们要推进工作。"]})()
+    file_dates([meta], source_file="a.txt", this_year=2026, drafts=[draft])
+    assert (meta.date, meta.date_source) == ("2021", "stated_year")
+    meta = ReportMeta()
+    file_dates([meta], source_file="2019/a.txt", this_year=2026, drafts=[draft])
+    assert (meta.date, meta.date_source) == ("2019", "file_name")  # the file's name first

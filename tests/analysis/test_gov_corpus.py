@@ -143,3 +143,17 @@ def test_the_1954_report_in_traditional_characters_is_analysed_as_simplified():
     for path in sorted(CORPUS.glob("province_2026_*.txt")):
         text = path.read_text(encoding="utf-8")
         assert width_forms(text, res.simplifier) == width_forms(text)
+
+
+def test_the_year_a_report_says_it_is_in_matches_its_file_name():
+    # "今年是……" in 28 of the 83 reports; where it names a year it is the right one
+    from analysis.metadata import stated_year
+
+    found = 0
+    for path in sorted(CORPUS.glob("*.txt")):
+        for draft in split_reports(clean_text(path.read_text(encoding="utf-8"))):
+            year = stated_year(draft.paragraphs, this_year=2026)
+            if year is not None:
+                found += 1
+                assert year == int(path.stem.split("_")[1]), path.name
+    assert found >= 25

@@ -376,9 +376,10 @@ def test_reports_across_years_draw_the_trends(dated_app):
 
 def test_the_comparison_sets_years_side_by_side(dated_app):
     at = dated_app("compare", by="year")
-    # the seeds' one dated report (2016) and the two reports dated by file name
-    assert at.selectbox(key="a").options == ["2020", "2016", "1985"]
-    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == ("2020", "2016")
+    # the seeds' dated header (2016) and stated year (2021: 今年是“十四五”规划开局之年), and
+    # the two reports dated by file name
+    assert at.selectbox(key="a").options == ["2021", "2020", "2016", "1985"]
+    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == ("2021", "2020")
     at.selectbox(key="b").set_value("1985").run()
     assert not at.exception, [e.value for e in at.exception]
     counts = [m.value for m in at.metric if m.label == "报告"]

@@ -366,8 +366,9 @@ def test_upload_keywords_are_scored_against_the_store(store):
 def test_the_report_list_says_where_each_date_comes_from(corpus, tmp_path):
     table = data.report_table(corpus, Filter())
     dated = table[table["date"] != ""]
-    # 001 is the one seed with a dated header line; the seeds' file names hold no dates
-    assert dated[["date", "date_source"]].values.tolist() == [["2016-01-11", "正文"]]
+    # 001 is the one seed with a dated header line, 002's first report says 今年是“十四五”规划
+    # 开局之年; the seeds' file names hold no dates
+    assert sorted(dated[["date", "date_source"]].values.tolist()) == [["2016-01-11", "正文"], ["2021", "正文所述年份"]]
     assert set(table.loc[table["date"] == "", "date_source"]) == {""}
 
 
@@ -452,7 +453,8 @@ def test_theme_trend_shares_sum_to_one_per_year_over_all_themes(dated, corpus):
     assert sorted(set(trend["year"])) == [1978, 1990]
     assert trend.groupby("year")["share"].sum().round(9).tolist() == [1.0, 1.0]
     assert list(dict.fromkeys(trend["theme"])) == data.theme_mix(dated, Filter())["theme"].tolist()
-    assert data.theme_trend(corpus, Filter()).empty  # the seeds: one dated report, one year
+    assert set(data.theme_trend(corpus, Filter())["year"]) == {2016, 2021}  # the seeds' two dated reports
+    assert data.theme_trend(corpus, Filter(district="山亭区")).empty  # 2021 alone
 
 
 def test_trend_figures_draw_a_line_per_series_with_years_on_x(dated):
