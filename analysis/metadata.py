@@ -20,6 +20,7 @@ from analysis.gazetteer import Gazetteer
 from analysis.scan import first_chars
 from analysis.sentences import sentence_spans
 from analysis.split import ReportDraft
+from analysis.targets import number_value
 
 
 @dataclass
@@ -63,10 +64,8 @@ def parse_date(text: str) -> str:
     """ISO date from a header phrase; a date without a year stays empty (never guessed)."""
     if R.CN_DIGIT.search(text):
         text = _cn_date_to_digits(text)
-    if m := R.FULL_DATE.search(text):
-        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            return f"{y:04d}-{mo:02d}-{d:02d}"
+    if (m := R.FULL_DATE.search(text)) and (iso := _iso(int(m["y"]), int(m["m"]), int(m["d"]))):
+        return iso
     if m := R.YEAR_MONTH.search(text):
         return f"{int(m['y']):04d}-{int(m['m']):02d}"
     return ""
@@ -143,29 +142,22 @@ def stated_year(paragraphs: list[str], *, this_year: int) -> int | None:
 
 def _year_of(what: str) -> int | None:
     if m := R.PLAN_YEAR.search(what):
-        plan = _cn_int(m["plan"])
+        plan = _int(m["plan"])
         start = {1: 1953, 2: 1958}.get(plan, 1966 + 5 * (plan - 3))  # the third plan began in 1966
         return start + (4 if m["when"] in ("收官之年", "最后一年") else 0)
     if m := R.ANNIVERSARY.search(what):
         base = next(v for k, v in R.ANNIVERSARY_BASE.items() if m["event"].startswith(k))
-        return base + (int(m["n"]) if m["n"].isdigit() else _cn_int(m["n"]))
+        return base + _int(m["n"])
     if m := R.CONGRESS_YEAR.search(what):
-        congress = _cn_int(m["n"])
+        congress = _int(m["n"])
         return 1982 + 5 * (congress - 12) + 1 if congress >= 12 else None  # the 12th met in 1982, one every five years
     return None
 
 
-def _cn_int(text: str) -> int:
-    """一 .. 九百九十九 written in Chinese numerals (十九 = 19, 二十 = 20, 七十五 = 75)."""
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
-    total, current = 0, 0
-    for ch in text:
-        if ch in digits:
-            current = digits[ch]
-        elif ch in "十百":
-            total += (current or 1) * (10 if ch == "十" else 100)
-            current = 0
-    return total + current
+def _int(numeral: str) -> int:
+    """70, 七十五, 十九 as an int (targets' number parser; 0 if it is none)."""
+    value = number_value(numeral)
+    return int(value) if value is not None else 0
 
 
 def page_date(html: bytes) -> str:

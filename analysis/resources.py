@@ -108,7 +108,7 @@ ANNIVERSARY = re.compile(
     rf"(?P<n>[0-9]{{1,3}}|[{_CN_NUM}]{{1,4}})周年"
 )
 CONGRESS_YEAR = re.compile(rf"党的(?P<n>[{_CN_NUM[:-1]}]{{1,3}})大[^，。]{{0,10}}?(?P<when>开局之年|第一年)")
-# The years these count from (ANNIVERSARY's events; the first two five-year plans).
+# The year each of ANNIVERSARY's events counts from.
 ANNIVERSARY_BASE = {"新中国成立": 1949, "中华人民共和国成立": 1949, "建党": 1921, "中国共产党成立": 1921,
                     "改革开放": 1978, "抗日战争": 1945}
 # The publication date a web page states in its head: the tag names Chinese government

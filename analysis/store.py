@@ -324,7 +324,7 @@ REPORT_GROUP_BYTES = 256 << 10
 # such a scan of 10,000 reports took 0.53 s instead of 0.72-0.77 (the table 40 % larger:
 # 360 MB against 257). The other tables: zstd.
 LZ4_TABLES = REPORT_GROUPED
-RUNNING_TEXT = {"text", "sentence"}  # columns stored without a dictionary
+RUNNING_TEXT = {"text", "text_simplified", "sentence"}  # columns stored without a dictionary
 # Tables stored without min/max statistics: one row per (report, term), every part holding
 # all kinds of terms and report ids (content hashes, in no order), so no query can skip a
 # row group by them; working them out was a quarter of writing these tables.

@@ -574,7 +574,7 @@ def _is_word_char(text: str, pos: int) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _number(s: str) -> Decimal | None:
+def number_value(s: str) -> Decimal | None:
     """Decimal value of an Arabic ("1,350.97") or Chinese ("二十五", "十", "三十六点九") number."""
     try:
         if s[0].isdigit():
@@ -590,7 +590,7 @@ def _number(s: str) -> Decimal | None:
 def _values(num: str, mult: str) -> tuple[float, float] | None:
     """(value, value times the multiplier `mult`) of a number as written, as floats, or None
     if it is not one (memoised: the same numbers recur, and Decimal arithmetic is slow)."""
-    d = _number(num)
+    d = number_value(num)
     return None if d is None else (float(d), float(d * _MULT_VALUE.get(mult, 1)))
 
 

@@ -86,7 +86,7 @@ def width_forms_script(text: str, simplifier: Simplifier | None = None) -> tuple
     """(norm, work, whether `text` was read as traditional characters) in one pass."""
     if not text or text.isascii():
         return text, text, False
-    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    code = _codes(text)
     full = (code - _FW_FIRST) < (_FW_LAST - _FW_FIRST + 1)  # unsigned: also false below the block
     space = code == _IDEO_SPACE
     private = code == _PRIVATE
@@ -108,24 +108,19 @@ def width_forms_script(text: str, simplifier: Simplifier | None = None) -> tuple
 
 def simplify(text: str, simplifier: Simplifier) -> str:
     """`text` with every traditional character of the table simplified, whatever their
-    number (a paragraph of a report `reads_as_traditional`); same length."""
+    number (a paragraph of a report `width_forms_script` read as traditional); same length."""
     if not text or text.isascii():
         return text
-    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return _decode(_table(simplifier)[code])
-
-
-def reads_as_traditional(text: str, simplifier: Simplifier | None) -> bool:
-    """Whether `width_forms` reads `text` as traditional characters (MIN_TRADITIONAL)."""
-    if simplifier is None or not text or text.isascii():
-        return False
-    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return _traditional(code, _table(simplifier)[code])
+    return _decode(_table(simplifier)[_codes(text)])
 
 
 def _traditional(code: np.ndarray, mapped: np.ndarray) -> bool:
     changed = code[mapped != code]
     return len(changed) >= MIN_TRADITIONAL and len(np.unique(changed)) >= MIN_TRADITIONAL
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _decode(code: np.ndarray) -> str:

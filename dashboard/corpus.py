@@ -58,6 +58,7 @@ DATE_SOURCE_LABELS = {"text": "正文", "page": "网页发布时间", "file_name
 # the targets' columns the pages show, in this order (`targets_view`)
 TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline", "kind", "speaker", "district",
                   "sentence", "span", "value_normalised", "unit_normalised", "title", "date", "report_id", "paragraph_no"]
+UNDATED_KEY = np.int64(-(2**62))  # `Corpus.date_keys` of a report without a date
 _LOADER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duibiao-load")
 
 
@@ -610,6 +611,21 @@ class Corpus:
 
     def has_report(self, report_id: str | None) -> bool:
         return bool(report_id) and report_id in self._by_id.index
+
+    @cached_property
+    def years(self) -> np.ndarray:
+        """The year each report's date starts in (2021 for 2021-04 and for 2021), -1 if
+        undated (made once: the year chart, trends and comparisons by year all use it)."""
+        lo = self.reports["date_lo"]
+        return np.where(lo.isna().to_numpy(), -1, lo.dt.year.fillna(-1).to_numpy()).astype(np.int64)
+
+    @cached_property
+    def date_keys(self) -> np.ndarray:
+        """Each report's date (its start) as an int64 to sort by, newest largest; undated
+        reports below any date (and still safe to negate)."""
+        lo = self.reports["date_lo"]
+        start = lo.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return np.where(lo.isna().to_numpy(), UNDATED_KEY, start)
 
     @cached_property
     def skipped_files(self) -> pd.DataFrame:

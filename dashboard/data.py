@@ -24,7 +24,6 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -36,7 +35,7 @@ import streamlit as st
 
 from analysis.sentences import sentence_spans
 from analysis.store import Snapshot, StoreError, open_snapshot, read_part
-from dashboard.corpus import DATE_SOURCE_LABELS, Corpus, snapshot_key
+from dashboard.corpus import DATE_SOURCE_LABELS, UNDATED_KEY, Corpus, snapshot_key
 from dashboard.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -513,12 +512,6 @@ def theme_matrix(c: Corpus, flt: Filter, by: str = "speaker", top: int = 20, nor
 # --- over time -------------------------------------------------------------------------------
 
 
-def report_years(c: Corpus) -> np.ndarray:
-    """The year each report's date starts in (2021 for 2021-04 and for 2021), -1 if undated."""
-    lo = c.reports["date_lo"]
-    return np.where(lo.isna().to_numpy(), -1, lo.dt.year.fillna(-1).to_numpy()).astype(np.int64)
-
-
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     empty = pd.DataFrame(columns=["year", "theme", "share", "n_reports"])
@@ -529,7 +522,7 @@ def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     # on every click of the themes page over up to 600,000 themed paragraphs
     rix, para, score, codes, categories = columns
     mass = _paragraph_shares(rix, para, score)
-    by_report = report_years(_c)
+    by_report = _c.years
     years = by_report[rix]
     dated = years >= 0
     if not dated.any():
@@ -559,10 +552,17 @@ def _theme_trend(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     })
 
 
+def theme_trend(c: Corpus, flt: Filter) -> pd.DataFrame:
+    """Per year of the dated selected reports and per theme (in `theme_mix` order): the
+    theme's share of that year's themed paragraphs (as `theme_mix`), and the year's
+    reports with a theme. Empty when the reports span fewer than two years."""
+    return _theme_trend(c, c.key, flt)
+
+
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
 def _year_counts(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     mask = mask_for(_c, flt)
-    years = report_years(_c) if mask is None else report_years(_c)[mask]
+    years = _c.years if mask is None else _c.years[mask]
     years = years[years >= 0]
     if len(years) == 0:
         return pd.DataFrame(columns=["year", "n_reports"])
@@ -576,17 +576,10 @@ def year_counts(c: Corpus, flt: Filter) -> pd.DataFrame:
     return _year_counts(c, c.key, flt)
 
 
-def theme_trend(c: Corpus, flt: Filter) -> pd.DataFrame:
-    """Per year of the dated selected reports and per theme (in `theme_mix` order): the
-    theme's share of that year's themed paragraphs (as `theme_mix`), and the year's
-    reports with a theme. Empty when the reports span fewer than two years."""
-    return _theme_trend(c, c.key, flt)
-
-
 def _term_trend(c: Corpus, flt: Filter, term: str) -> pd.DataFrame:
     mask = mask_for(c, flt)
     rix = np.arange(len(c.reports)) if mask is None else np.flatnonzero(mask)
-    years = report_years(c)[rix]
+    years = c.years[rix]
     dated = years >= 0
     if len(np.unique(years[dated])) < 2:
         return pd.DataFrame(columns=["year", "mentions", "n_reports", "n_chars", "per_10k"])
@@ -620,20 +613,22 @@ def _theme_evidence(_c: Corpus, key: str, flt: Filter, theme: str, limit: int) -
     t = _themes_for(_c, flt)
     t = t[t["theme"] == theme].sort_values(["score", "report_id", "paragraph_no"], ascending=[False, True, True]).head(limit)
     if t.empty:
-        return pd.DataFrame(columns=["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"])
+        return pd.DataFrame(columns=["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text",
+                                     "text_simplified", "title", "date"])
     texts = _paragraph_rows(_c, t[["report_id", "paragraph_no"]])
     out = t.merge(texts, on=["report_id", "paragraph_no"], how="left")
     out = out.join(_c.reports.set_index("report_id")[["title", "date"]], on="report_id")
     out["evidence"] = _c.evidence(out["row"])
     for col in ("report_id", "speaker", "district"):  # categories in the corpus, text to readers
         out[col] = out[col].astype(str)
-    return out[["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "title", "date"]].reset_index(drop=True)
+    return out[["report_id", "paragraph_no", "score", "evidence", "speaker", "district", "text", "text_simplified",
+                "title", "date"]].reset_index(drop=True)
 
 
 def _paragraph_rows(c: Corpus, keys: pd.DataFrame) -> pd.DataFrame:
     """Text of the paragraphs (report_id, paragraph_no) in `keys`."""
     rix = np.unique(c._by_id.reindex(keys["report_id"].astype(str).unique()).dropna().to_numpy(dtype=np.int64))
-    paras = c.paragraph_rows(rix, ["report_id", "paragraph_no", "text"]).to_pandas()
+    paras = c.paragraph_rows(rix, ["report_id", "paragraph_no", "text", "text_simplified"]).to_pandas()
     wanted = pd.MultiIndex.from_arrays([keys["report_id"].astype(str), keys["paragraph_no"].astype("int64")])
     return paras[pd.MultiIndex.from_frame(paras[["report_id", "paragraph_no"]]).isin(wanted)].reset_index(drop=True)
 
@@ -722,10 +717,7 @@ def newest_first(c: Corpus, positions: np.ndarray, n: int, rows: pd.DataFrame | 
     selection holding seventy years of reports shows this year's targets, not 1954's."""
     positions = np.asarray(positions)
     rix = (all_targets(c) if rows is None else rows)["rix"].to_numpy()[positions]
-    start = c.reports["date_lo"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    undated = np.int64(-(2**62))  # below any date, and safe to negate
-    by_report = np.where(c.reports["date_lo"].isna().to_numpy(), undated, start)
-    key = np.where(rix >= 0, by_report[np.maximum(rix, 0)], undated)
+    key = np.where(rix >= 0, c.date_keys[np.maximum(rix, 0)], UNDATED_KEY)
     if len(key) > n:  # only the rows as new as the n-th newest need sorting
         cut = np.partition(key, len(key) - n)[len(key) - n]
         keep = key >= cut
@@ -800,13 +792,13 @@ def values_by_year(c: Corpus, df: pd.DataFrame, unit: str, at: np.ndarray, limit
     hundreds of thousands of rows on a large store."""
     at = np.asarray(at, dtype=np.int64)
     at = at[(df["cmp_unit"] == unit).to_numpy(dtype=bool, na_value=False)[at]]
-    years = report_years(c)[df["rix"].to_numpy()[at]]
+    years = c.years[df["rix"].to_numpy()[at]]
     at, years = at[years >= 0], years[years >= 0]
     n = len(at)
     if n > limit:
         at = at[np.argsort(-years, kind="stable")[:limit]]
     rows, shown = comparable_values(df, unit, at=at)
-    rows = rows.assign(year=report_years(c)[rows["rix"].to_numpy()] if len(rows) else [])
+    rows = rows.assign(year=c.years[rows["rix"].to_numpy()] if len(rows) else [])
     return rows.sort_values(["year", "plot_value"], kind="stable"), shown, n
 
 
@@ -824,7 +816,7 @@ def group_filter(flt: Filter, by: str, who: str) -> Filter:
 
 def year_options(c: Corpus) -> list[str]:
     """The years of the dated reports, newest first (the comparison by year)."""
-    years = np.unique(report_years(c))
+    years = np.unique(c.years)
     return [str(y) for y in years[years >= 0][::-1]]
 
 
@@ -886,7 +878,7 @@ def distinctive_terms(c: Corpus, flt: Filter, by: str, mine: str, others: Sequen
 def _report_parts(_c: Corpus, key: str, report_id: str) -> dict:
     i = _c._by_id.get(report_id)
     rows = np.array([] if i is None else [int(i)], dtype=np.int64)  # its row groups only
-    paras = _c.paragraph_rows(rows, ["paragraph_no", "speaker", "text"]).to_pandas()
+    paras = _c.paragraph_rows(rows, ["paragraph_no", "speaker", "text", "text_simplified"]).to_pandas()
     th = _c.themes[_c.themes["report_id"] == report_id]
     th = th[["paragraph_no", "theme", "score"]].assign(theme=th["theme"].astype(str), evidence=_c.evidence(th["row"]))
     tg = all_targets(_c)
@@ -913,30 +905,6 @@ def _report_keywords(c: Corpus, report_id: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["term", "weight", "rank", "method"])
     return pd.concat(frames, ignore_index=True).sort_values(["method", "rank"], ignore_index=True)
-
-
-@lru_cache(maxsize=1)
-def _simplifier():
-    from analysis.segment import DICT_DIR
-    from analysis.widths import read_simplifier
-
-    return read_simplifier(DICT_DIR / "traditional.txt")
-
-
-def simplified_form(text: str) -> str:
-    """`text` with its traditional characters read as simplified, same length: where the
-    analysis's (simplified) terms are found in a report written in traditional ones."""
-    from analysis.widths import simplify
-
-    simplifier = _simplifier()
-    return text if simplifier is None else simplify(text, simplifier)
-
-
-def written_in_traditional(text: str) -> bool:
-    """Whether the analysis read `text` (a report's) as traditional characters."""
-    from analysis.widths import reads_as_traditional
-
-    return reads_as_traditional(text, _simplifier())
 
 
 def report_parts(c: Corpus, report_id: str) -> dict:

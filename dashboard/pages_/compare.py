@@ -42,7 +42,7 @@ def render(ctx: Ctx) -> None:
     by = _by_from_url()
     st.session_state["_cmp_by"] = by
     st.segmented_control("对比", list(BY), format_func=BY.get, key="_cmp_by", required=True, on_change=_sync_by)
-    options = {"district": c.options.districts, "speaker": c.options.speakers}[by] if by != "year" else data.year_options(c)
+    options = data.year_options(c) if by == "year" else getattr(c.options, f"{by}s")  # districts, speakers
     if len(options) < 2:
         st.info(f"语料中只有 {len(options)} 个{BY[by]}，无法对比。", icon=":material/info:")
         return

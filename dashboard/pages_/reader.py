@@ -107,16 +107,15 @@ def render(ctx: Ctx) -> None:
         "evidence": t3.toggle(":green-background[主题词]", value=False, key="rd_show_evidence"),
     }
     paragraphs = parts["paragraphs"]
-    traditional = data.written_in_traditional("\n".join(paragraphs["text"]))
-    if traditional:
+    if paragraphs["text_simplified"].notna().any():  # the build read it as traditional characters
         st.caption("原文为繁体字，按原样显示；关键词、主题、数值目标和关键词上下文都按简体处理（經濟 → 经济）。")
     speakers = set(paragraphs["speaker"]) - {"", r["speaker"]}
     for p in paragraphs.itertuples():
         p_targets = tg[tg["paragraph_no"] == p.paragraph_no]
         p_themes = th[th["paragraph_no"] == p.paragraph_no]
         evidence = [e for ev in p_themes["evidence"] for e in ev]
-        terms_in = data.simplified_form(p.text) if traditional else None
-        st.markdown(_paragraph_markdown(p.text, p_targets, tfidf, evidence, show, terms_in))
+        st.markdown(_paragraph_markdown(p.text, p_targets, tfidf, evidence, show,
+                                        p.text_simplified if isinstance(p.text_simplified, str) else None))
         notes = []
         if speakers and p.speaker:
             notes.append(f"讲话人：{p.speaker}")

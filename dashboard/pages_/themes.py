@@ -73,9 +73,10 @@ def render(ctx: Ctx) -> None:
     st.caption(f"“{escape_inline(theme)}”得分最高的段落（绿色为命中的主题词）。")
     for row in ev.itertuples():
         with st.container(border=True):
-            # found in the text read as simplified (same length): the cues of a report
-            # written in traditional characters are simplified terms
-            spans = term_spans(data.simplified_form(row.text or ""), row.evidence, "evidence")
+            # the cues of a report written in traditional characters are simplified terms,
+            # found in its stored simplified form (same length)
+            searched = row.text_simplified if isinstance(row.text_simplified, str) else row.text or ""
+            spans = term_spans(searched, row.evidence, "evidence")
             st.markdown(highlight(row.text or "", spans))
             meta = " · ".join(x for x in [row.date or "", row.district or "", row.speaker or "", (row.title or "")[:40]] if x)
             a, b = st.columns([4, 1], vertical_alignment="center")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.normalize import normalize_width
-from analysis.widths import Simplifier, read_simplifier, reads_as_traditional, width_forms
+from analysis.widths import Simplifier, read_simplifier, width_forms, width_forms_script
 
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 
@@ -63,8 +63,8 @@ def test_traditional_characters_are_read_as_simplified_keeping_every_offset():
     # a simplified text with a name in a traditional character or two keeps it
     assert width_forms("昇腾生态适配，濛溪河遗址，我國", simplifier)[0] == "昇腾生态适配,濛溪河遗址,我國"
     assert width_forms("國國國國國國國國國", simplifier)[0] == "國國國國國國國國國"  # one character, often
-    assert reads_as_traditional(text, simplifier) and not reads_as_traditional("昇腾生态适配，濛溪河遗址，我國", simplifier)
-    assert not reads_as_traditional(text, None) and not reads_as_traditional("", simplifier)
+    assert width_forms_script(text, simplifier)[2] and not width_forms_script("昇腾生态适配，濛溪河遗址，我國", simplifier)[2]
+    assert not width_forms_script(text, None)[2] and not width_forms_script("", simplifier)[2]
     assert width_forms("国家", simplifier) == ("国家", "国家")
     assert width_forms("我國", None) == ("我國", "我國")  # no table: width only
 

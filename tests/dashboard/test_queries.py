@@ -373,7 +373,11 @@ def test_the_report_list_says_where_each_date_comes_from(corpus, tmp_path):
 
 
 def test_a_date_not_from_the_text_is_shown_with_its_source():
+    from analysis.metadata import DATE_SOURCES
     from dashboard import ui
+    from dashboard.corpus import DATE_SOURCE_LABELS
+
+    assert set(DATE_SOURCE_LABELS) == set(DATE_SOURCES)  # every source the build writes has a label
 
     assert ui.dated("2016-01-11", "text") == "2016-01-11"
     assert ui.dated("1954", "file_name") == "1954（据文件名）"
@@ -473,23 +477,6 @@ def test_trend_figures_draw_a_line_per_series_with_years_on_x(dated):
     assert not empty.data and "两个年份" in empty.layout.annotations[0].text
 
 
-def test_a_report_in_traditional_characters_is_told_apart():
-    assert data.written_in_traditional("我們第一届全國人民代表大會第一次會議，在聽了劉少奇同志關於憲法草案的報告")
-    assert not data.written_in_traditional("我们第一届全国人民代表大会第一次会议，昇腾")
-
-
-def test_simplified_terms_are_marked_in_traditional_text():
-    from dashboard.pages_.reader import _paragraph_markdown
-
-    text = "我國經濟建設"
-    assert data.simplified_form(text) == "我国经济建设"
-    show = {"targets": False, "keywords": True, "evidence": False}
-    plain = _paragraph_markdown(text, pd.DataFrame({"span": []}), ["经济"], [], show)
-    marked = _paragraph_markdown(text, pd.DataFrame({"span": []}), ["经济"], [], show, data.simplified_form(text))
-    assert "經濟" in marked and marked != plain and plain.count("經濟") == 1
-    assert ":blue-background[經濟]" in marked and ":blue-background[" not in plain
-
-
 def test_a_year_side_of_the_comparison_is_that_years_reports(dated):
     g = data.group_filter(Filter(district="全国"), "year", "1990")
     assert (g.district, g.date_from, g.date_to) == ("全国", dt.date(1990, 1, 1), dt.date(1990, 12, 31))
@@ -524,17 +511,25 @@ TRADITIONAL_BODY = "\n".join([
 ])
 
 
-def test_keyword_in_context_finds_simplified_terms_in_traditional_text(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def with_traditional(tmp_path_factory) -> tuple[Corpus, Path]:
+    """A report written in traditional characters (1955) and one in simplified (2020)."""
     from analysis.build import build
-    from dashboard.corpus import Corpus as C
 
-    src = tmp_path / "reports"
+    root = tmp_path_factory.mktemp("traditional")
+    src = root / "reports"
     src.mkdir()
     (src / "national_1955.txt").write_text(TRADITIONAL_BODY, encoding="utf-8")
     (src / "national_2020.txt").write_text(DATED_BODY, encoding="utf-8")
-    build([src], tmp_path / "store", workers=1, progress=False)
-    c = Corpus.from_snapshot(open_snapshot(tmp_path / "store"))
-    stored = pq.read_table(tmp_path / "store" / "paragraphs.parquet").to_pandas()
+    build([src], root / "store", workers=1, progress=False)
+    return Corpus.from_snapshot(open_snapshot(root / "store")), root / "store"
+
+
+def test_keyword_in_context_finds_simplified_terms_in_traditional_text(with_traditional, monkeypatch):
+    from dashboard.corpus import Corpus as C
+
+    c, store = with_traditional
+    stored = pq.read_table(store / "paragraphs.parquet").to_pandas()
     # every paragraph of the report written in traditional characters, same length; none of the other
     old_report = stored["report_id"].isin(stored.loc[stored["text"].str.contains("經濟"), "report_id"])
     assert old_report.sum() == 3 and (stored.loc[old_report, "text_simplified"].str.len() == stored.loc[old_report, "text"].str.len()).all()
@@ -548,6 +543,20 @@ def test_keyword_in_context_finds_simplified_terms_in_traditional_text(tmp_path,
         assert len(shown) == 2 and (shown["match"].str.contains("国民经济")).all()
     trend = data.term_trend(c, Filter(), "国民经济")
     assert trend["mentions"].tolist() == [2, 2]
+
+
+def test_a_report_in_traditional_characters_is_told_apart_and_its_terms_marked(with_traditional):
+    from dashboard.pages_.reader import _paragraph_markdown
+
+    c, _ = with_traditional
+    old, new = (data.report_parts(c, rid)["paragraphs"] for rid in c.reports.sort_values("date")["report_id"])
+    assert old["text_simplified"].notna().all() and new["text_simplified"].isna().all()
+    p = old[old["text"].str.contains("國民經濟")].iloc[0]
+    assert "国民经济" in p["text_simplified"] and len(p["text_simplified"]) == len(p["text"])
+    show = {"targets": False, "keywords": True, "evidence": False}
+    plain = _paragraph_markdown(p["text"], pd.DataFrame({"span": []}), ["国民经济"], [], show)
+    marked = _paragraph_markdown(p["text"], pd.DataFrame({"span": []}), ["国民经济"], [], show, p["text_simplified"])
+    assert ":blue-background[國民經濟]" in marked and ":blue-background[" not in plain
 
 
 def test_an_uploaded_file_is_dated_by_its_name_too():
