@@ -711,12 +711,12 @@ def selected_targets(c: Corpus, flt: Filter, kind: str | None = None) -> np.ndar
     return np.flatnonzero(keep)
 
 
-def newest_first(c: Corpus, positions: np.ndarray, n: int, rows: pd.DataFrame | None = None) -> np.ndarray:
-    """The first `n` of `positions` (rows of `rows`, default `all_targets`) ordered by
-    their report's date, newest first, undated last, in corpus order within a date: a
-    selection holding seventy years of reports shows this year's targets, not 1954's."""
+def newest_first(c: Corpus, positions: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` of `positions` (rows of `all_targets`) ordered by their report's
+    date, newest first, undated last, in the order given within a date: a selection
+    holding seventy years of reports shows this year's targets, not 1954's."""
     positions = np.asarray(positions)
-    rix = (all_targets(c) if rows is None else rows)["rix"].to_numpy()[positions]
+    rix = all_targets(c)["rix"].to_numpy()[positions]
     key = np.where(rix >= 0, c.date_keys[np.maximum(rix, 0)], UNDATED_KEY)
     if len(key) > n:  # only the rows as new as the n-th newest need sorting
         cut = np.partition(key, len(key) - n)[len(key) - n]
@@ -738,7 +738,7 @@ def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None,
     Sorted on the value columns alone and only the rows kept are copied: on a large
     store one unit (%) has hundreds of thousands of rows."""
     at = np.arange(len(df)) if at is None else np.asarray(at)
-    at = at[(df["cmp_unit"] == unit).to_numpy(dtype=bool, na_value=False)[at]]
+    at = at[_in_unit(df, unit, at)]
     shown, factor = DISPLAY_UNITS.get(unit, (unit, 1.0))
     if not len(at):
         return df.iloc[:0].assign(plot_value=[], plot_max=[], label=[]), shown
@@ -762,6 +762,12 @@ def comparable_values(df: pd.DataFrame, unit: str, limit: int | None = None,
     return rows.assign(label=unique), shown
 
 
+def _in_unit(df: pd.DataFrame, unit: str, at: np.ndarray) -> np.ndarray:
+    """Which of the rows at `at` have comparable unit `unit` (compared there only, not over
+    the whole column: a small district's few rows among a million)."""
+    return (df["cmp_unit"].iloc[at] == unit).to_numpy(dtype=bool, na_value=False)
+
+
 def unit_choices(df: pd.DataFrame, at: np.ndarray | None = None) -> list[str]:
     """Comparable units present (in `df`, or its rows at positions `at`), most rows first."""
     if df.empty:
@@ -771,17 +777,21 @@ def unit_choices(df: pd.DataFrame, at: np.ndarray | None = None) -> list[str]:
     return sorted(counts.index, key=lambda u: (-counts[u], u))
 
 
-def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str] = (), indicator: str = "") -> np.ndarray:
-    """Positions of the rows of `df` of one of `kinds` (and, if given, one of `units`, and
-    with `indicator` in their indicator): the targets page selects rows by position so
-    that it copies only what it shows."""
-    mask = df["kind"].isin(list(kinds)).to_numpy(dtype=bool, copy=True)  # may come read-only from Arrow
+def target_positions(df: pd.DataFrame, kinds: Sequence[str], units: Sequence[str] = (), indicator: str = "",
+                     at: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the rows of `df` (those at `at`, if given: a selection's, from
+    `selected_targets`) of one of `kinds`, and, if given, one of `units` and with
+    `indicator` in their indicator. The targets page selects rows by position so that it
+    copies only what it shows: copying a large district's half million rows was half of
+    its click."""
+    at = np.arange(len(df)) if at is None else np.asarray(at, dtype=np.int64)
+    mask = df["kind"].iloc[at].isin(list(kinds)).to_numpy(dtype=bool, copy=True)  # may come read-only from Arrow
     if units:
-        mask &= df["unit"].isin(list(units)).to_numpy(dtype=bool)
+        mask &= df["unit"].iloc[at].isin(list(units)).to_numpy(dtype=bool)
     indicator = (indicator or "").strip()
     if indicator:
-        mask &= df["indicator"].str.contains(indicator, regex=False, na=False).to_numpy(dtype=bool, na_value=False)
-    return np.flatnonzero(mask)
+        mask &= df["indicator"].iloc[at].str.contains(indicator, regex=False, na=False).to_numpy(dtype=bool, na_value=False)
+    return at[mask]
 
 
 def values_by_year(c: Corpus, df: pd.DataFrame, unit: str, at: np.ndarray, limit: int = 3000) -> tuple[pd.DataFrame, str, int]:
@@ -791,7 +801,7 @@ def values_by_year(c: Corpus, df: pd.DataFrame, unit: str, at: np.ndarray, limit
     display unit, how many there were). Only the rows drawn are copied: one unit (%) has
     hundreds of thousands of rows on a large store."""
     at = np.asarray(at, dtype=np.int64)
-    at = at[(df["cmp_unit"] == unit).to_numpy(dtype=bool, na_value=False)[at]]
+    at = at[_in_unit(df, unit, at)]
     years = c.years[df["rix"].to_numpy()[at]]
     at, years = at[years >= 0], years[years >= 0]
     n = len(at)

@@ -23,9 +23,9 @@ def _sentence_markdown(sentence: str, span: str) -> str:
     return highlight(sentence or "", [Span(s, e, "target") for s, e in hits[:1]])
 
 
-def _export(c, flt, kinds: list[str], units: list[str]) -> pd.DataFrame:
-    rows = data.targets(c, flt)
-    rows = rows.iloc[data.target_positions(rows, kinds, units)]
+def _export(c, flt, kinds: list[str], units: list[str], indicator: str) -> pd.DataFrame:
+    rows = data.all_targets(c)
+    rows = rows.iloc[data.target_positions(rows, kinds, units, indicator, at=data.selected_targets(c, flt))]
     return rows.rename(columns=COLUMNS)[list(COLUMNS.values())]
 
 
@@ -33,30 +33,30 @@ def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
     if not ui.page_header(ctx, "目标"):
         return
-    all_rows = data.targets(c, flt)
-    if all_rows.empty:
+    # every target of the corpus and the positions of the selection's: rows are taken by
+    # position, so only the shown ones are copied (kind_label comes with the rows)
+    all_rows, selected = data.all_targets(c), data.selected_targets(c, flt)
+    if not len(selected):
         st.info("所选报告中没有识别出数值目标。", icon=":material/info:")
         return
 
-    kinds_present = set(all_rows["kind"].unique().tolist())
+    kinds_present = set(all_rows["kind"].iloc[selected].unique().tolist())
     present = [k for k in KINDS if k in kinds_present]
     f1, f2, f3 = st.columns([2, 2, 1])
     default = [k for k in present if k != "context"] or present
     kinds = f1.multiselect("类型", present, default=default, format_func=lambda k: KINDS.get(k, k), key="tg_kinds",
                            help="目标：今后要达到的；成绩：已经达到的；背景：其他数字（默认不显示）")
-    units = sorted(set(all_rows["unit"].fillna("").unique().tolist()) - {""})
+    units = sorted(set(all_rows["unit"].iloc[selected].fillna("").unique().tolist()) - {""})
     chosen_units = f2.multiselect("单位", units, default=[], key="tg_units", placeholder="全部单位")
     indicator = f3.text_input("指标包含", key="indicator", bind="query-params", placeholder="如：生产总值",
                               help="只看指标名称含有这段文字的数值，例如“生产总值”“财政收入”。")
-    # rows by position: on a large store the selection is most of a million rows, and
-    # only the shown ones are copied (kind_label comes with the rows, see data.targets)
-    pos = data.target_positions(all_rows, kinds, chosen_units, indicator or "")
+    pos = data.target_positions(all_rows, kinds, chosen_units, indicator or "", at=selected)
     n_kind = all_rows["kind"].iloc[pos].value_counts()
     per_kind = "，".join(f"{KINDS[k]} {int(n_kind.get(k, 0))}" for k in KINDS if k in kinds)
     st.caption(f"{len(pos)} 个数值（{per_kind}），最新报告在前。选中一行查看原句。")
     if len(pos) > ui.MAX_TABLE_ROWS:
         st.caption(f"表格显示最新报告的前 {ui.MAX_TABLE_ROWS} 行；下载可得全部 {len(pos)} 行。")
-    shown = all_rows.iloc[data.newest_first(c, pos, ui.MAX_TABLE_ROWS, all_rows)]
+    shown = all_rows.iloc[data.newest_first(c, pos, ui.MAX_TABLE_ROWS)]
     event = ui.plain_table(
         shown.assign(value_max=ui.number_text(shown["value_max"])), COLUMNS, key="tg_table", on_select="rerun",
         selection_mode="single-row", height=360,
@@ -74,7 +74,7 @@ def render(ctx: Ctx) -> None:
             with b:
                 ui.report_link(ctx, r["report_id"])
     # made on click from the selection, so a session does not hold every target of the store
-    ui.downloads(lambda: _export(c, flt, kinds, chosen_units), "目标", key="tg_dl", sheet="目标", empty=not len(pos))
+    ui.downloads(lambda: _export(c, flt, kinds, chosen_units, indicator or ""), "目标", key="tg_dl", sheet="目标", empty=not len(pos))
 
     st.divider()
     st.subheader("可比较的数值")

@@ -425,9 +425,8 @@ def test_file_name_dates_reach_the_overview_span_as_written(dated):
     assert len(set(dates)) == 3
     assert len(data.newest_first(c, data.selected_targets(c, Filter(), kind="target"), 1)) == 1
     assert data.newest_first(c, np.array([], dtype=np.int64), 15).tolist() == []
-    # positions in another frame of targets (the targets page's selection), here reversed
-    rows = t.iloc[::-1]
-    again = rows.iloc[data.newest_first(c, np.arange(len(rows)), 15, rows)]["date"].tolist()
+    # positions in any order (the targets page's selection, filtered), here reversed
+    again = t.iloc[data.newest_first(c, np.arange(len(t))[::-1], 15)]["date"].tolist()
     assert again[0] == "1990" and again[-1] == "" and again == sorted(again, key=lambda d: d or "0", reverse=True)
 
 
@@ -494,6 +493,9 @@ def test_year_counts_leave_the_undated_out(dated):
 def test_values_by_year_put_each_value_at_its_reports_year(dated):
     rows = data.targets(dated, Filter())
     pos = data.target_positions(rows, ["target", "achievement"], indicator="总产值")
+    # the same rows from a selection's positions
+    assert data.target_positions(rows, ["target", "achievement"], indicator="总产值",
+                                 at=data.selected_targets(dated, Filter())).tolist() == pos.tolist()
     assert set(rows.iloc[pos]["indicator"].map(lambda i: "总产值" in i)) == {True}
     got, unit, n = data.values_by_year(dated, rows, "%", pos)
     assert unit == "%" and n == len(got) == 4  # 1978 and 1990: 增长百分之七 (achieved), 力争增长百分之四
