@@ -24,8 +24,8 @@ def _sentence_markdown(sentence: str, span: str) -> str:
 
 
 def _export(c, flt, kinds: list[str], units: list[str], indicator: str) -> pd.DataFrame:
-    rows = data.all_targets(c)
-    rows = rows.iloc[data.target_positions(rows, kinds, units, indicator, at=data.selected_targets(c, flt))]
+    rows = data.targets(c, flt)  # on a download's click only
+    rows = rows.iloc[data.target_positions(rows, kinds, units, indicator)]
     return rows.rename(columns=COLUMNS)[list(COLUMNS.values())]
 
 
