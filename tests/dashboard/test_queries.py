@@ -566,3 +566,12 @@ def test_an_uploaded_file_is_dated_by_its_name_too():
 
     rows = analyse_file(UPLOAD, data.UPLOAD_PREFIX + "2019年4月考察报告.txt", data._resources.__wrapped__(), content_hash="e" * 64)
     assert {(r["date"], r["date_source"]) for r in rows["reports"]} == {("2019-04", "file_name")}
+
+
+def test_the_targets_download_keeps_the_indicator_filter(dated):
+    from dashboard.pages_.targets import _export
+
+    everything = _export(dated, Filter(), ["target", "achievement"], [], "")
+    out = _export(dated, Filter(), ["target", "achievement"], [], "比上年")
+    assert len(everything) == 6 and len(out) == 3  # 工农业总产值比上年增长 once in each of the 3 reports
+    assert out["指标"].str.contains("比上年").all()
