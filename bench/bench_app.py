@@ -17,7 +17,10 @@ Measures, in this process (AppTest runs the script in a thread, like a server se
   like them; the growth over the twenty, divided by twenty, is what a session holds
   (the first five also fill the shared caches for what they show). Growth is read
   with tracemalloc (Python and numpy allocations: what sessions hold) and as RSS, which
-  here moves by tens of MB with the allocator and the background loading.
+  here moves by tens of MB with the allocator and the background loading. Once every
+  page has been opened, RSS split into anonymous memory (what the process decoded and
+  computed) and file-backed pages (the store's mapped copies, dashboard.mapped, and the
+  libraries). The first run on a new build writes the mapped copies; later runs map them.
 
 Runs with MALLOC_ARENA_MAX=2, as the README starts the server (`--malloc-default` for
 glibc's default: then memory per session grows with the threads' malloc arenas, see
@@ -56,6 +59,15 @@ def rss_mb() -> float:
     except (OSError, AttributeError):  # not glibc
         pass
     return psutil.Process().memory_info().rss / 2**20
+
+
+def memory_split() -> dict:
+    """RSS in the process's own memory (anonymous: what it decoded and computed) and in
+    mapped files (dashboard.mapped's copies, libraries: pages the system can drop and
+    read again, shared with any other server)."""
+    rss_mb()  # collect and trim first
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return {k: int(status[f"Rss{k.title()}"].split()[0]) / 1024 for k in ("anon", "file") if f"Rss{k.title()}" in status}
 
 
 def timed_run(at) -> float:
@@ -140,6 +152,10 @@ def bench(store: Path, reruns: int) -> dict:
         print(f"{page}: open {opened:.2f} s, filter change rerun median {r['median_s']:.3f} s, "
               f"p95 {r['p95_s']:.3f} s ({len(times)} reruns)", flush=True)
 
+    out["memory_after_pages_mb"] = memory_split()
+    print(f"memory once every page has been opened: {out['memory_after_pages_mb']} MB (RSS anonymous / file-backed)",
+          flush=True)
+
     # Memory per session: five sessions (one per page, each changing the district) open
     # first, which also fills the shared caches for what they show; then twenty more:
     # what those add, divided by twenty, is what a session holds.
@@ -200,9 +216,14 @@ def main(argv=None) -> int:
         store, reruns = args.store, args.reruns
     from analysis.store import open_snapshot
 
+    from dashboard.mapped import MAPPED_DIR
+
     snap = open_snapshot(store)
-    print(f"store {store}: {snap.manifest.get('n_reports')} reports, {snap.manifest.get('n_files')} files", flush=True)
+    copies = (snap.path / MAPPED_DIR).is_dir()
+    print(f"store {store}: {snap.manifest.get('n_reports')} reports, {snap.manifest.get('n_files')} files; "
+          f"mapped copies {'present' if copies else 'not written yet (this run writes them)'}", flush=True)
     result = bench(store, reruns)
+    result["mapped_copies_at_start"] = copies
     result["n_reports"] = snap.manifest.get("n_reports")
     result["date"] = time.strftime("%Y-%m-%d")
     result["load_average"] = os.getloadavg()

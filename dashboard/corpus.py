@@ -10,12 +10,16 @@ What is held in memory is what every click needs, in the form the click needs it
   over any selection is a `bincount`. Term counts (18 million rows at 10,000 reports)
   and targets (1.2 million) are read in a background thread started once the first
   page is drawn (`start_loading`): the overview needs neither, so it does not wait.
+  Both are memory-mapped from uncompressed copies beside the build (`dashboard.mapped`,
+  written by the first server to read it), not decoded into the process's memory.
 
 What is not held: the text of the paragraphs (a report's text is its paragraphs).
 It stays in the Parquet files and the views that show text (one report, the paragraphs
 behind a theme, keyword in context) read the row groups of the reports they need
 (`dashboard.paragraph_text`); DuckDB scans it only to count a term over the whole corpus.
-So the server's memory does not grow with the corpus's text.
+So the server's memory does not grow with the corpus's text, and its own (anonymous)
+memory grows with the reports and themed paragraphs only: at 10,000 reports ~0.4 GB
+of its own, the term counts and targets (~0.65 GB) in mapped pages the system can drop.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import pyarrow.parquet as pq
 from analysis.schema import TABLES
 from analysis.store import Snapshot, map_parts
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
+from dashboard.mapped import mapped
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
@@ -249,18 +254,58 @@ def read_coded(snap: Snapshot, name: str, columns: list[str], strings: list[str]
     return table.unify_dictionaries().combine_chunks()
 
 
-def read_terms(snap: Snapshot, order: pa.Array) -> TermTables:
-    if any(p.exists() for p in snap.part_paths("_tf")):
-        tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
-    else:  # a store without the hidden table (written by hand, or pruned): sum term_counts
-        tf, _ = upload_terms(snap.read("term_counts", TERM_COLUMNS))
-    return term_tables(tf, order)
+def read_terms(snap: Snapshot, order: pa.Array, build: Path | None = None) -> TermTables:
+    """The store's term counts per report; with `build`, mapped from its copy there
+    (`dashboard.mapped`, written from the store the first time)."""
+    def make() -> dict:
+        if any(p.exists() for p in snap.part_paths("_tf")):
+            tf = read_coded(snap, "_tf", ["report_id", "term", "count"], ["report_id", "term"])
+        else:  # a store without the hidden table (written by hand, or pruned): sum term_counts
+            tf, _ = upload_terms(snap.read("term_counts", TERM_COLUMNS))
+        t = term_tables(tf, order)
+        return {**_index_arrays(t.by_report), "vocab": _strings(t.vocab)}
+
+    m = mapped(build, "terms", make, {*INDEX_ARRAYS, "vocab"})
+    vocab = _index(m["vocab"])
+    return TermTables(vocab, _index_of(m, len(vocab)))
 
 
-def read_speaker_terms(snap: Snapshot, order: pa.Array, vocab: pd.Index) -> SpeakerTerms:
-    spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
-                     keep=lambda t: pc.not_equal(t["speaker"], ""))
-    return speaker_tables(spk, order, vocab)
+def read_speaker_terms(snap: Snapshot, order: pa.Array, vocab: pd.Index, build: Path | None = None) -> SpeakerTerms:
+    """The store's term counts per named speaker, coded in `vocab` (read_terms's); with
+    `build`, mapped from its copy there, as read_terms."""
+    def make() -> dict:
+        spk = read_coded(snap, "term_counts", TERM_COLUMNS, ["report_id", "speaker", "term"],
+                         keep=lambda t: pc.not_equal(t["speaker"], ""))
+        s = speaker_tables(spk, order, vocab)
+        return {**_index_arrays(s.by_speaker), "seg_rix": s.seg_rix, "seg_speaker": s.seg_speaker,
+                "speakers": _strings(s.speakers)}
+
+    m = mapped(build, "speaker_terms", make, {*INDEX_ARRAYS, "seg_rix", "seg_speaker", "speakers"})
+    return SpeakerTerms(_index_of(m, len(vocab)), m["seg_rix"], m["seg_speaker"], _index(m["speakers"]))
+
+
+def read_targets(snap: Snapshot, build: Path | None = None) -> pa.Table:
+    """Every target of the store in one chunk (`one_chunk`); with `build`, mapped from its copy there."""
+    return mapped(build, "targets", lambda: {"targets": one_chunk(snap.read("targets"))}, {"targets"})["targets"]
+
+
+INDEX_ARRAYS = ("indptr", "terms", "values")
+
+
+def _index_arrays(ix: TermIndex) -> dict[str, np.ndarray]:
+    return {"indptr": ix.indptr, "terms": ix.terms, "values": ix.values}
+
+
+def _index_of(m: dict, n_terms: int) -> TermIndex:
+    return TermIndex(m["indptr"], m["terms"], m["values"], n_terms)
+
+
+def _strings(index: pd.Index) -> pa.Table:
+    return pa.table({"value": pa.array(index.tolist(), pa.string())})
+
+
+def _index(table: pa.Table) -> pd.Index:
+    return pd.Index(table["value"].to_pylist(), dtype=object)
 
 
 def upload_tables(uploads: Sequence[tuple[str, dict[str, list[dict]]]]) -> dict[str, pa.Table]:
@@ -449,9 +494,10 @@ class Corpus:
         order = tables["reports"]["report_id"].combine_chunks()
         keywords = keyword_tables(tables.pop("keywords"), order)
         sources = {name: snap.sql_source(name) for name in {t for t, _ in TEXT_VIEWS.values()}}
-        terms = Deferred(lambda: read_terms(snap, order))
-        speaker_terms = Deferred(lambda: read_speaker_terms(snap, order, terms.result().vocab))
-        targets = Deferred(lambda: one_chunk(snap.read("targets")))
+        build = snap.path  # where the mapped copies are (dashboard.mapped)
+        terms = Deferred(lambda: read_terms(snap, order, build))
+        speaker_terms = Deferred(lambda: read_speaker_terms(snap, order, terms.result().vocab, build))
+        targets = Deferred(lambda: read_targets(snap, build))
         text_index = Deferred(lambda: ParagraphText.from_parts([str(p) for p in snap.part_paths("paragraphs")], order))
         return cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms,
                    speaker_terms, targets, text_index, parts=report_parts(snap))
