@@ -181,3 +181,25 @@ def test_a_rebuilt_store_gets_copies_of_its_own(tmp_path):
     assert len(grown.reports) == len(old.reports) + 1
     assert grown.targets_arrow().num_rows == n_old + 2  # 5亿元 and 10个 of the added report
     assert (after.path / MAPPED_DIR / "targets").is_dir()
+
+
+def test_a_background_read_hands_arrow_s_freed_buffers_back(monkeypatch):
+    """Arrow's allocator keeps the buffers a Parquet read frees; each load returns them,
+    whether it succeeded or not."""
+    from dashboard import corpus as corpus_module
+
+    released = []
+
+    class Pool:
+        def release_unused(self):
+            released.append(True)
+
+    monkeypatch.setattr(corpus_module.pa, "default_memory_pool", lambda: Pool())
+    assert corpus_module.Deferred(lambda: 42).result() == 42 and len(released) == 1
+
+    def fails():
+        raise OSError("a part vanished")
+
+    with pytest.raises(OSError):
+        corpus_module.Deferred(fails).result()
+    assert len(released) == 2
