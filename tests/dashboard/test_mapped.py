@@ -13,7 +13,7 @@ import pytest
 
 from analysis.store import open_snapshot
 from dashboard import data
-from dashboard.corpus import Corpus, read_speaker_terms, read_targets, read_terms
+from dashboard.corpus import Corpus, read_speaker_terms, read_tables, read_targets, read_terms
 from dashboard.filters import Filter
 from dashboard.mapped import MAPPED_DIR, mapped, mapped_folder
 
@@ -35,6 +35,17 @@ def _is_mapped(a: np.ndarray) -> bool:
     while getattr(base, "base", None) is not None:
         base = base.base
     return isinstance(base, mmap.mmap)
+
+
+def _in_a_file_under(address: int, folder: Path) -> bool:
+    """Whether `address` lies in a mapping of a file under `folder` (/proc/self/maps)."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith(str(folder)):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if start <= address < end:
+                return True
+    return False
 
 
 def _same(got, want) -> None:
@@ -129,18 +140,28 @@ def _index_equal(a, b) -> None:
 
 def test_the_corpus_maps_its_term_counts_and_targets(store):
     snap = open_snapshot(store)
-    order = Corpus.from_snapshot(snap).order
-    decoded_terms = read_terms(snap, order)  # straight from the Parquet, no copy
+    decoded = read_tables(snap)  # straight from the Parquet, no copy
+    order = decoded["reports"]["report_id"].combine_chunks()
+    decoded_terms = read_terms(snap, order)
     decoded_speakers = read_speaker_terms(snap, order, decoded_terms.vocab)
     decoded_targets = read_targets(snap)
     assert not (snap.path / MAPPED_DIR).exists()
+    if Path("/proc/self/maps").exists():  # what was decoded is the process's own memory
+        assert not _in_a_file_under(decoded_targets["sentence"].chunk(0).buffers()[2].address, snap.path)
 
     first = Corpus.from_snapshot(snap)  # writes the copies
     first.start_loading()
     first.targets_frame()
-    assert sorted(p.name for p in (snap.path / MAPPED_DIR).iterdir()) == ["speaker_terms", "targets", "terms"]
+    assert sorted(p.name for p in (snap.path / MAPPED_DIR).iterdir()) == [
+        "paragraph_tables", "speaker_terms", "targets", "terms"]
     second = Corpus.from_snapshot(open_snapshot(store))  # maps them
     for c in (first, second):
+        for name in ("themes", "speakers"):
+            assert c.arrow[name].equals(decoded[name]) and c.arrow[name].num_rows > 10
+        if Path("/proc/self/maps").exists():  # Linux: the evidence is read from the copy's file
+            evidence = c.arrow["themes"]["evidence"].chunk(0).values.buffers()[2]
+            assert _in_a_file_under(evidence.address, snap.path / MAPPED_DIR)
+            assert _in_a_file_under(c.targets_arrow()["sentence"].chunk(0).buffers()[2].address, snap.path / MAPPED_DIR)
         terms, speakers = c.terms(), c.speaker_terms()
         assert terms.vocab.tolist() == decoded_terms.vocab.tolist() and len(terms.vocab) > 1000
         _index_equal(terms.by_report, decoded_terms.by_report)
