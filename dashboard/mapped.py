@@ -12,7 +12,9 @@ and dropped under memory pressure rather than swapped, so a store larger than me
 still serves (slower, from disk) where the decoded copy would not fit.
 
 A build's folder never changes once written (a new build is a new folder), so a copy
-is valid for as long as its folder exists. A copy is written to a temporary folder and
+is valid for as long as its folder exists and the code that made it is the same: a
+copy's folder is named with a digest of the modules that derive it (`CODE_VERSION`),
+and one of another version is replaced. A copy is written to a temporary folder and
 renamed into place: a reader sees a whole copy or none, and of two servers saving at
 once one keeps its copy and the other maps it. Where the copy cannot be written (a
 read-only store, a full disk) or read (damaged), the app keeps what it decoded in its
@@ -21,6 +23,7 @@ own memory, as before, and says why in the log.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -42,8 +45,23 @@ log = logging.getLogger(__name__)
 Mapped = dict[str, "np.ndarray | pa.Table"]
 
 
+# The modules whose code decides what a copy holds (the CSR layout of the term counts,
+# which columns are read): an upgrade that edits any of them writes the copies anew.
+_DERIVED_BY = ("corpus.py", "term_index.py", "mapped.py")
+
+
+def _code_version() -> str:
+    digest = hashlib.sha256()
+    for name in _DERIVED_BY:
+        digest.update((Path(__file__).with_name(name)).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE_VERSION = _code_version()
+
+
 def mapped_folder(build: Path, name: str) -> Path:
-    return Path(build) / MAPPED_DIR / name
+    return Path(build) / MAPPED_DIR / f"{name}-{CODE_VERSION}"
 
 
 def mapped(build: Path | None, name: str, make: Callable[[], Mapped], keys: set[str]) -> Mapped:
@@ -64,6 +82,7 @@ def mapped(build: Path | None, name: str, make: Callable[[], Mapped], keys: set[
     made = make()
     try:
         _save(folder, made)
+        _remove_other_versions(folder, name)
         return _load(folder)
     except (OSError, ValueError, pa.ArrowException) as err:
         log.warning("%s: no mapped copy (%s); held in memory", folder, err)
@@ -87,6 +106,14 @@ def _save(folder: Path, items: Mapped) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_other_versions(folder: Path, name: str) -> None:
+    """Copies of `name` made by other code versions (a server still mapping one keeps
+    its pages: the files go when it unmaps them)."""
+    for other in folder.parent.glob(f"{name}-*"):
+        if other != folder and other.is_dir() and other.name.rsplit("-", 1)[0] == name:
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _load(folder: Path) -> Mapped:

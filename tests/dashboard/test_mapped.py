@@ -15,7 +15,7 @@ from analysis.store import open_snapshot
 from dashboard import data
 from dashboard.corpus import Corpus, read_speaker_terms, read_tables, read_targets, read_terms
 from dashboard.filters import Filter
-from dashboard.mapped import MAPPED_DIR, mapped, mapped_folder
+from dashboard.mapped import CODE_VERSION, MAPPED_DIR, mapped, mapped_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"ids", "counts", "names"}
@@ -72,6 +72,26 @@ def test_the_first_read_writes_the_copy_and_the_next_maps_it(tmp_path):
         assert _is_mapped(got["ids"]) and _is_mapped(got["counts"])
         assert not got["ids"].flags.writeable  # shared by every session: nobody writes into it
     assert not list((tmp_path / MAPPED_DIR).glob(".*"))  # no temporary folder left
+
+
+def test_a_copy_made_by_other_code_is_replaced(tmp_path, monkeypatch):
+    """An upgrade that changes how a copy is derived must not map the old one."""
+    from dashboard import mapped as module
+
+    monkeypatch.setattr(module, "CODE_VERSION", "oldversion01")
+    mapped(tmp_path, "x", lambda: {**_made(), "counts": np.zeros(5, np.int32)}, KEYS)
+    mapped(tmp_path, "x_y", _made, KEYS)  # another copy whose name starts alike stays
+    monkeypatch.setattr(module, "CODE_VERSION", "newversion02")
+    _same(mapped(tmp_path, "x", _made, KEYS), _made())  # made again, not the old zeros
+    assert sorted(p.name for p in (tmp_path / MAPPED_DIR).iterdir()) == ["x-newversion02", "x_y-oldversion01"]
+
+
+def test_the_code_version_follows_the_modules_that_derive_the_copies():
+    from dashboard import mapped as module
+
+    assert len(CODE_VERSION) == 12 and CODE_VERSION == module._code_version()
+    assert set(module._DERIVED_BY) == {"corpus.py", "term_index.py", "mapped.py"}
+    assert all((ROOT / "dashboard" / name).is_file() for name in module._DERIVED_BY)
 
 
 def test_an_empty_array_and_table_survive_the_copy(tmp_path):
@@ -153,7 +173,7 @@ def test_the_corpus_maps_its_term_counts_and_targets(store):
     first.start_loading()
     first.targets_frame()
     assert sorted(p.name for p in (snap.path / MAPPED_DIR).iterdir()) == [
-        "paragraph_tables", "speaker_terms", "targets", "terms"]
+        f"{name}-{CODE_VERSION}" for name in ("paragraph_tables", "speaker_terms", "targets", "terms")]
     second = Corpus.from_snapshot(open_snapshot(store))  # maps them
     for c in (first, second):
         for name in ("themes", "speakers"):
@@ -194,14 +214,14 @@ def test_a_rebuilt_store_gets_copies_of_its_own(tmp_path):
     old = Corpus.from_snapshot(open_snapshot(out))
     n_old = old.targets_arrow().num_rows  # and its copies written
     before = open_snapshot(out).path
-    assert (before / MAPPED_DIR / "targets").is_dir()
+    assert mapped_folder(before, "targets").is_dir()
     build([copy], out, workers=1, progress=False)
     after = open_snapshot(out)
     assert after.path != before and not (after.path / MAPPED_DIR).exists()
     grown = Corpus.from_snapshot(after)
     assert len(grown.reports) == len(old.reports) + 1
     assert grown.targets_arrow().num_rows == n_old + 2  # 5亿元 and 10个 of the added report
-    assert (after.path / MAPPED_DIR / "targets").is_dir()
+    assert mapped_folder(after.path, "targets").is_dir()
 
 
 def test_a_background_read_hands_arrow_s_freed_buffers_back(monkeypatch):
