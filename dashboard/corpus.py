@@ -98,9 +98,9 @@ class Deferred:
 
 def _released(fn: Callable[[], Any]) -> Callable[[], Any]:
     """`fn`, then the memory Arrow's allocator (mimalloc) kept from what `fn` read and
-    freed handed back to the system: it keeps freed pages for reuse, and reading the
-    store's Parquet frees ~2 bytes of buffers for each byte kept (~50-180 MB at 10,000
-    reports that the server would otherwise hold for good)."""
+    freed handed back to the system: it keeps freed pages for reuse, and reading Parquet
+    frees more buffers than it keeps (~110 MB at 10,000 reports that the server would
+    otherwise hold for good)."""
     def run() -> Any:
         try:
             return fn()

@@ -1,12 +1,13 @@
 """Uncompressed copies of what the app holds in bulk, memory-mapped from beside the store.
 
-The term counts (as CSR arrays, `term_index.TermIndex`) and the targets are the two
-things the app holds that grow with the corpus: at 10,000 reports 18 million term
-cells and 1.2 million targets with their sentences, ~0.8 GB decoded from Parquet into
-the server's own memory, and read again at every start. The first server to read a
-build saves them once, uncompressed (`.npy` arrays, Arrow IPC tables), in
-`<build>/_mapped/<name>/`; every later start maps those files instead of reading the
-Parquet. Mapped pages belong to the file system cache, not to the process: they are
+The term counts (as CSR arrays, `term_index.TermIndex`), the targets and the themed
+paragraphs are what the app holds that grows with the corpus: at 10,000 reports 18
+million term cells, 1.2 million targets with their sentences and 600,000 themed
+paragraphs with their evidence, ~1 GB decoded from Parquet into the server's own
+memory, and read again at every start. The first server to read a build saves them
+once, uncompressed (`.npy` arrays, Arrow IPC tables), in
+`<build>/_mapped/<name>-<code version>/`; every later start maps those files instead of
+reading the Parquet. Mapped pages belong to the file system cache, not to the process: they are
 shared by every server on the machine, read from disk only when a click touches them,
 and dropped under memory pressure rather than swapped, so a store larger than memory
 still serves (slower, from disk) where the decoded copy would not fit.
@@ -17,8 +18,8 @@ copy's folder is named with a digest of the modules that derive it (`CODE_VERSIO
 and one of another version is replaced. A copy is written to a temporary folder and
 renamed into place: a reader sees a whole copy or none, and of two servers saving at
 once one keeps its copy and the other maps it. Where the copy cannot be written (a
-read-only store, a full disk) or read (damaged), the app keeps what it decoded in its
-own memory, as before, and says why in the log.
+read-only store, a full disk), the app keeps what it decoded in its own memory, as
+before, and says why in the log; a copy that cannot be read (damaged) is written again.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def mapped(build: Path | None, name: str, make: Callable[[], Mapped], keys: set[
                 raise ValueError(f"holds {sorted(loaded)}, not {sorted(keys)}")
             return loaded
         except (OSError, ValueError, pa.ArrowException) as err:
-            log.warning("%s: the mapped copy cannot be read (%s); reading the store instead", folder, err)
-            return make()
+            log.warning("%s: the mapped copy cannot be read (%s); writing it again from the store", folder, err)
+            shutil.rmtree(folder, ignore_errors=True)
     made = make()
     try:
         _save(folder, made)

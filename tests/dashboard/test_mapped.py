@@ -114,6 +114,9 @@ def test_a_damaged_copy_is_not_trusted(tmp_path, caplog, damage):
         got = mapped(tmp_path, "x", _made, KEYS)
     _same(got, _made())
     assert "mapped copy cannot be read" in caplog.text and str(folder) in caplog.text
+    again = mapped(tmp_path, "x", _never, KEYS)  # written again: the next start maps it
+    _same(again, _made())
+    assert _is_mapped(again["ids"])
 
 
 def test_where_no_copy_can_be_written_the_data_is_held_in_memory(tmp_path, caplog):
