@@ -136,11 +136,12 @@ def test_two_servers_saving_at_once_keep_one_copy(tmp_path, monkeypatch):
 
     def first_server_wins(*args):
         module._save(mapped_folder(tmp_path, "x"), _made())  # the other server, just before us
-        return {**_made(), "counts": np.arange(5, dtype=np.int32)}
+        return {**_made(), "counts": np.full(5, 7, dtype=np.int32)}  # ours: told apart from theirs
 
     got = mapped(tmp_path, "x", first_server_wins, KEYS)
-    _same(got, _made())
+    _same(got, _made())  # theirs, from their file
     assert _is_mapped(got["counts"])
+    assert [p.name for p in (tmp_path / MAPPED_DIR).iterdir()] == [mapped_folder(tmp_path, "x").name]  # ours removed
 
 
 # --- the corpus over the copies ------------------------------------------------------------------
