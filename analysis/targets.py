@@ -28,9 +28,13 @@ Decisions (documented here and pinned by tests/analysis/test_targets.py):
   净增): "地区生产总值增长" is a growth rate, "地区生产总值" a level. Scope words are
   dropped, so 确保全区美丽乡村A类村覆盖率达到56% -> "美丽乡村A类村覆盖率".
   Content verbs stay: 引进高层次人才80个 -> "引进高层次人才".
-  A value whose clause holds only a change verb inherits the previous quantity's
-  indicator: 营业总收入2942亿元,增长10.2% -> "营业总收入增长". An empty clause (a list
-  such as 实现20亿元、力争30亿元) inherits the previous indicator as is.
+  A value whose clause holds only a change verb (with 年均/实际/同比/累计, or after a
+  comparison such as 比一九八○年) inherits the previous quantity's indicator:
+  营业总收入2942亿元,增长10.2% -> "营业总收入增长"; 国内生产总值增长57.3%，年均增长9.5% ->
+  "国内生产总值年均增长"; a bare share (占58.2%) -> "...占比". The first value of a
+  sentence takes what stands before its time phrase instead: 用于“三农”的支出五年累计
+  1.6万亿元 -> "用于“三农”的支出累计", 国内财政收入1987年达到2243.6亿元 -> "国内财政收入".
+  An empty clause (a list such as 实现20亿元、力争30亿元) inherits the previous indicator as is.
   Counter units (个, 家, 项 ...) may precede their noun: 帮助225家企业 -> "帮助企业",
   纳入省重点的2个项目 -> "纳入省重点的项目", PSS半导体等40个项目 -> "项目".
 - kind: from cue words. The nearest strong cue before the value in its sentence decides
@@ -292,8 +296,20 @@ _TRAIL = re.compile(
 )
 # _TRAIL is a list of words: every character a match can hold is one of its pattern's.
 _TRAIL_CHARS = frozenset(re.sub(r"[^\u4e00-\u9fff]", "", _TRAIL.pattern))
-_CHANGE_ONLY = re.compile(r"^(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
-_CHANGE_END = re.compile(r"(?:增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅)$")
+# A change with no subject of its own (年均增长9.5%, 实际增长19.6%), or a bare 累计: what
+# changes is named before it, by the sentence's previous value or before a time phrase.
+_CHANGE_WORDS = "增长|下降|提高|降低|增加|减少|上涨|上升|回落|增幅|增速|涨幅"
+_CHANGE_QUALIFIERS = "年均|年平均|平均|实际|同比|累计"
+_CHANGE_ONLY = re.compile(rf"^(?:(?:{_CHANGE_QUALIFIERS})?(?:{_CHANGE_WORDS})|累计)$")
+_CHANGE_END = re.compile(rf"(?:{_CHANGE_QUALIFIERS})?(?:{_CHANGE_WORDS})$")
+_CHANGE_MAX = 5  # 年平均增长
+_CHANGE_LAST = frozenset(w[-1] for w in (_CHANGE_WORDS + "|累计").split("|"))
+# What a change is compared with, before a bare change (比一九八○年增长, 比前五年增长):
+# context, like 比上年 (_LEAD), once the change has a subject.
+_COMPARED = re.compile(rf"^(?:比|较)[^，,。；;、]{{1,10}}?(?=(?:{_CHANGE_QUALIFIERS})?(?:{_CHANGE_WORDS})$)")
+_COMPARED_WITH = re.compile(r"(?:比|较|与|同)?[“\"「《]*$")
+# A share with no subject of its own: 工业部门为248.5亿元，占58.2% -> 工业部门占比.
+_SHARE_ONLY = frozenset({"占", "占比", "所占比重", "比重"})
 # 等 closing a list ("A、B、C等总投资45亿元"), not inside 高等/平等/等级.
 _LIST_DENG = re.compile(r"(?<![高平同对均中初优次])等(?![级于待同额效])")
 # Cut the indicator after these: time phrases, 截至目前 and the like, and 把 (要把新增就业
@@ -668,11 +684,34 @@ def _indicator(
         return noun if mark == "、" or len(pre) > 4 else pre + noun  # 帮助225家企业 -> 帮助企业
     pre = pre.removesuffix("的")
     if not pre:
-        a, b = post if post is not None else _post_noun(para.work, hit.end, e)
-        return para.text[a:b] or prev  # 3万元以下的集体经济薄弱村; 实现20亿元、力争30亿元
-    if prev and _CHANGE_ONLY.match(pre):
-        return _CHANGE_END.sub("", prev) + pre  # 营业总收入2942亿元,增长10.2% -> 营业总收入增长
+        pa_, pb = post if post is not None else _post_noun(para.work, hit.end, e)
+        # 3万元以下的集体经济薄弱村; 国内财政收入1987年达到2243.6亿元; 实现20亿元、力争30亿元
+        return para.text[pa_:pb] or _subject_before_time(para, cs, a) or prev
+    if prev and pre in _SHARE_ONLY:
+        return _CHANGE_END.sub("", prev) + "占比"
+    change = _COMPARED.sub("", pre) if pre[0] in "比较" else pre
+    # (most indicators are longer, or end otherwise: told without a match call)
+    if len(change) <= _CHANGE_MAX and change[-1] in _CHANGE_LAST and _CHANGE_ONLY.match(change):
+        if prev:
+            return _CHANGE_END.sub("", prev) + change  # 营业总收入2942亿元,增长10.2% -> 营业总收入增长
+        if subject := _subject_before_time(para, cs, a):
+            return subject + change  # 用于“三农”的支出五年累计1.6万亿元 -> 用于“三农”的支出累计
     return pre
+
+
+def _subject_before_time(para: _Para, cs: int, a: int) -> str:
+    """The indicator before the last time phrase of the clause w[cs:a], "" if none: what a
+    change cut off by that phrase (五年|累计) is about."""
+    w, last, pos = para.work, None, cs
+    if not _CUT_CHARS.search(w, cs, a):
+        return ""
+    while (m := _CUT_SCAN.search(w, pos, a)) is not None:
+        last, pos = m, m.end()
+    if last is None or last.start() <= cs:
+        return ""
+    sa, sb = _trim(w, cs, last.start())
+    # compared with the time phrase itself (累计使用外资比“十三五”时期增长): not part of it
+    return _COMPARED_WITH.sub("", para.text[sa:sb]).removesuffix("的") if sa < sb else ""
 
 
 def _trim(w: str, a: int, b: int) -> tuple[int, int]:

@@ -611,3 +611,36 @@ def test_numbers_opened_by_one_class_match_as_the_alternation():
         for i in range(len(text)):
             got, want = lead.match(text, i), plain.match(text, i)
             assert (got and got.span()) == (want and want.span()), (text, i)
+
+
+# A change or share with no subject of its own takes it from the sentence's previous value
+# or from before a time phrase (gov-work report sentences, numbers as written there).
+SUBJECTS = [
+    ("2005年与2000年相比，国内生产总值增长57.3%，年均增长9.5%。", ["国内生产总值增长", "国内生产总值年均增长"]),
+    ("全国进出口总额达到一千二百零一亿元，比上年增长39.7%，扣除价格和汇率变动因素，实际增长19.6%。",
+     ["进出口总额", "进出口总额增长", "进出口总额实际增长"]),
+    ("中央财政用于“三农”的支出五年累计1.6万亿元。", ["中央财政用于“三农”的支出累计"]),
+    ("全国财政用于教育支出五年累计2.43万亿元，比前五年增长1.26倍。", ["财政用于教育支出累计", "财政用于教育支出累计增长"]),
+    ("工业总产值达到五千亿元，比一九八○年增长百分之六十。", ["工业总产值", "工业总产值增长"]),
+    ("国内财政收入1987年达到2243.6亿元，平均每年增长12.9%。", ["国内财政收入", "国内财政收入增长"]),
+    ("累计使用外资比“十三五”时期增长71%。", ["累计使用外资增长"]),
+    ("工业部门为248.5亿元，占58.2%；", ["工业部门", "工业部门占比"]),
+    # nothing to take it from: kept as written
+    ("比一九八○年增长百分之六十。", ["比一九八○年增长"]),
+    ("今年累计完成投资100亿元。", ["累计完成投资"]),
+    ("到2025年，达到100家。", [""]),
+]
+
+
+@pytest.mark.parametrize("text, indicators", SUBJECTS, ids=[t[:14] for t, _ in SUBJECTS])
+def test_a_change_without_a_subject_takes_the_one_named_before(text, indicators):
+    assert [q.indicator for q in extract_quantities(text)] == indicators
+
+
+def test_the_change_precheck_admits_every_change_the_pattern_matches():
+    import analysis.targets as t
+
+    changes = [q + w for q in ["", *t._CHANGE_QUALIFIERS.split("|")] for w in t._CHANGE_WORDS.split("|")] + ["累计"]
+    assert all(t._CHANGE_ONLY.match(c) for c in changes)
+    assert all(len(c) <= t._CHANGE_MAX and c[-1] in t._CHANGE_LAST for c in changes)
+    assert not t._CHANGE_ONLY.match("地区生产总值增长")  # a change with its own subject
