@@ -34,6 +34,9 @@ Decisions (documented here and pinned by tests/analysis/test_targets.py):
   "国内生产总值年均增长"; a bare share (占58.2%) -> "...占比". The first value of a
   sentence takes what stands before its time phrase instead: 用于“三农”的支出五年累计
   1.6万亿元 -> "用于“三农”的支出累计", 国内财政收入1987年达到2243.6亿元 -> "国内财政收入".
+  Both levels of a change "from ... to ..." are the subject's, before 由/从 or its clause:
+  覆盖率，由1997年的65%提高到2002年的91% -> "覆盖率" twice; a level verb after a value
+  (增加到, 提高到) is never taken for its noun.
   An empty clause (a list such as 实现20亿元、力争30亿元) inherits the previous indicator as is.
   Counter units (个, 家, 项 ...) may precede their noun: 帮助225家企业 -> "帮助企业",
   纳入省重点的2个项目 -> "纳入省重点的项目", PSS半导体等40个项目 -> "项目".
@@ -629,7 +632,7 @@ def _quantity(para: _Para, i: int, s: int, e: int, sentence: str, hit: _Hit, pre
         e,  # end
         sentence,  # sentence
         para.text[hit.start : hit.unit_end],  # span
-        _indicator(para, cs, e, hit, post, mark, prev[1] if prev else ""),  # indicator
+        _indicator(para, s, cs, e, hit, post, mark, prev[1] if prev else ""),  # indicator
         hit.value,  # value
         hit.value_max,  # value_max
         hit.mult + hit.base,  # unit
@@ -672,21 +675,22 @@ def _abstract(w: str, hit: _Hit, post: tuple[int, int], mark: str) -> bool:
 
 
 def _indicator(
-    para: _Para, cs: int, e: int, hit: _Hit, post: tuple[int, int] | None, mark: str, prev: str
+    para: _Para, s: int, cs: int, e: int, hit: _Hit, post: tuple[int, int] | None, mark: str, prev: str
 ) -> str:
     """What is measured (see the module doc): the phrase before the value, or the noun after
     it (`post`, the noun's offsets: given for counters, found here if needed for others)."""
     a, b = _trim(para.work, cs, hit.start)
     pre = para.text[a:b]
-    if post is not None and (noun := para.text[post[0] : post[1]]):  # a counter's noun
+    if post is not None and (noun := _noun(para, post)):  # a counter's noun
         if pre.endswith("的") and len(pre) <= 16:
             return pre + noun  # 纳入省重点的2个项目 -> 纳入省重点的项目
         return noun if mark == "、" or len(pre) > 4 else pre + noun  # 帮助225家企业 -> 帮助企业
     pre = pre.removesuffix("的")
     if not pre:
-        pa_, pb = post if post is not None else _post_noun(para.work, hit.end, e)
-        # 3万元以下的集体经济薄弱村; 国内财政收入1987年达到2243.6亿元; 实现20亿元、力争30亿元
-        return para.text[pa_:pb] or _subject_before_time(para, cs, a) or prev
+        # 3万元以下的集体经济薄弱村; 国内财政收入1987年达到2243.6亿元; 覆盖率，由1997年的65%提高到;
+        # 实现20亿元、力争30亿元
+        return (_noun(para, post if post is not None else _post_noun(para.work, hit.end, e))
+                or _subject_before_time(para, cs, a) or _from_subject(para, s, cs) or prev)
     if prev and pre in _SHARE_ONLY:
         return _CHANGE_END.sub("", prev) + "占比"
     change = _COMPARED.sub("", pre) if pre[0] in "比较" else pre
@@ -697,6 +701,13 @@ def _indicator(
         if subject := _subject_before_time(para, cs, a):
             return subject + change  # 用于“三农”的支出五年累计1.6万亿元 -> 用于“三农”的支出累计
     return pre
+
+
+def _noun(para: _Para, offsets: tuple[int, int]) -> str:
+    """The text at `offsets` after a value, unless it is a level verb (由1954年的97个增加到
+    106个: 增加到 says how the value moves, not what it counts)."""
+    a, b = offsets
+    return "" if a == b or _TRAIL.fullmatch(para.work, a, b) else para.text[a:b]
 
 
 def _subject_before_time(para: _Para, cs: int, a: int) -> str:
@@ -711,7 +722,19 @@ def _subject_before_time(para: _Para, cs: int, a: int) -> str:
         return ""
     sa, sb = _trim(w, cs, last.start())
     # compared with the time phrase itself (累计使用外资比“十三五”时期增长): not part of it
-    return _COMPARED_WITH.sub("", para.text[sa:sb]).removesuffix("的") if sa < sb else ""
+    subject = _COMPARED_WITH.sub("", para.text[sa:sb]).removesuffix("的") if sa < sb else ""
+    return "" if _CHANGE_ONLY.match(subject) else subject  # 提高到2017年的58.5%: no subject
+
+
+def _from_subject(para: _Para, s: int, cs: int) -> str:
+    """For a clause opening a change "from" one level (覆盖率，由1997年的65%提高到...),
+    the indicator of the clause before it, "" otherwise."""
+    w = para.work
+    if cs <= s or w[cs] not in "由从" or w[cs - 1] not in _CLAUSE_MARKS:
+        return ""
+    ps, _ = _clause_start(w, s, cs - 2)
+    pa_, pb = _trim(w, ps, cs - 1)
+    return para.text[pa_:pb].removesuffix("的") if pa_ < pb else ""
 
 
 def _trim(w: str, a: int, b: int) -> tuple[int, int]:
