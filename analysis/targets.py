@@ -18,7 +18,7 @@ Decisions (documented here and pinned by tests/analysis/test_targets.py):
 - span: from the first digit to the end of the unit, including 余/多 written inside it
   ("400余人"); hedges before/after the number (力争, 以上, 左右) are in `hedge`, not span.
 - hedge: the nearest modal word before the value in the sentence (力争, 确保, 争取, 必须,
-  务必), comparators in the value's clause (不低于, 超过, 突破, 控制在 ...), 近/约/逾
+  务必), comparators in the value's clause (不低于, 超过, 突破, 控制在 ...), 近/约/逾/不到/不足
   written right before the number, 余/多 inside it and 以上/以下/左右/以内 after it; in
   text order, joined by "|". 达到/实现 are plain verbs, never hedges.
 - indicator: the noun phrase before the value, from the previous clause mark (，、；：) or
@@ -293,7 +293,7 @@ _LEAD_FIRST = frozenset(filter(first_chars(_LEAD).match, chars_of(_LEAD.pattern)
 # Trailing level verbs and hedges (达到, 控制在, 提高到): the value is the level, the verb
 # is not the indicator. Change verbs (增长, 下降) are kept.
 _TRAIL = re.compile(
-    r"(?:达到|达|实现|完成|为|是|至|到|突破|超过|超|不低于|不少于|不超过|不高于|保持在|控制在|稳定在"
+    r"(?:达到|达|实现|完成|为|是|至|到|突破|超过|超|不低于|不少于|不超过|不高于|不到|不足|保持在|控制在|稳定在"
     r"|(?:提高|提升|增加|增长|扩大|上升|下降|降低|减少|缩小|压缩|缩短)(?:到|至)|增至|降至|升至|近|约|逾"
     r"|力争|确保|争取|必须|务必|要|将|共|共计|总计|合计|约合|拥有|共有|已有|现有|有|了|由|从|这些|那些|这|那|其)+$"
 )
@@ -336,8 +336,8 @@ _MODAL = re.compile(rf"力争|确保(?!了)|{_ZHENGQU}|必须|务必")
 # Bounds, looked for in the value's own clause.
 _COMPARATOR = re.compile(r"不低于|不少于|不超过|不高于|超过|突破|至少|控制在|最高|最低")
 # Approximations written right before the number (近30个).
-_ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超)$")
-_ADJACENT_LAST = set("近约逾超\n")  # what the character before a value is when one matches
+_ADJACENT = re.compile(r"(?:大约|接近|近|约|逾|超|不到|不足)$")
+_ADJACENT_LAST = set("近约逾超到足\n")  # what the character before a value is when one matches
 
 # Cheap pre-check: most paragraphs of a report hold no digit at all.
 # One character class rather than an alternation: `re` then skips to candidates in C.

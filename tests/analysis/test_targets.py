@@ -633,6 +633,7 @@ SUBJECTS = [
     ("国营机械化农场由1954年的97个增加到106个。", ["国营机械化农场", "国营机械化农场"]),  # 个 增加到: no noun
     ("国务院组成部门从40个减少到29个。", ["国务院组成部门", "国务院组成部门"]),
     ("帮助225家企业。", ["帮助企业"]),  # a counter's noun, as before
+    ("国内生产总值从不到70万亿元增加到超过100万亿元。", ["国内生产总值", "国内生产总值"]),  # 不到: a bound
     # nothing to take it from: kept as written
     ("比一九八○年增长百分之六十。", ["比一九八○年增长"]),
     ("今年累计完成投资100亿元。", ["累计完成投资"]),
@@ -652,3 +653,9 @@ def test_the_change_precheck_admits_every_change_the_pattern_matches():
     assert all(t._CHANGE_ONLY.match(c) for c in changes)
     assert all(len(c) <= t._CHANGE_MAX and c[-1] in t._CHANGE_LAST for c in changes)
     assert not t._CHANGE_ONLY.match("地区生产总值增长")  # a change with its own subject
+
+
+@pytest.mark.parametrize("text, hedge", [("国内生产总值从不到70万亿元增加到100万亿元。", "不到"), ("贫困发生率不足5%。", "不足"),
+                                         ("近30个项目落地。", "近")])
+def test_a_bound_written_right_before_the_number_is_a_hedge(text, hedge):
+    assert extract_quantities(text)[0].hedge == hedge
