@@ -713,11 +713,8 @@ def _noun(para: _Para, offsets: tuple[int, int]) -> str:
 def _subject_before_time(para: _Para, cs: int, a: int) -> str:
     """The indicator before the last time phrase of the clause w[cs:a], "" if none: what a
     change cut off by that phrase (五年|累计) is about."""
-    w, last, pos = para.work, None, cs
-    if not _CUT_CHARS.search(w, cs, a):
-        return ""
-    while (m := _CUT_SCAN.search(w, pos, a)) is not None:
-        last, pos = m, m.end()
+    w = para.work
+    last = _last_cut(w, cs, a)
     if last is None or last.start() <= cs:
         return ""
     sa, sb = _trim(w, cs, last.start())
@@ -740,10 +737,8 @@ def _from_subject(para: _Para, s: int, cs: int) -> str:
 def _trim(w: str, a: int, b: int) -> tuple[int, int]:
     """Offsets of the indicator inside the clause w[a:b] before a value."""
     b = _strip_trail(w, a, b)
-    if _CUT_CHARS.search(w, a, b):
-        pos = a  # after the last time phrase: 全年|新增融资到位 (finditer's, by search)
-        while (m := _CUT_SCAN.search(w, pos, b)) is not None:
-            a = pos = m.end()
+    if (cut := _last_cut(w, a, b)) is not None:
+        a = cut.end()  # after the last time phrase: 全年|新增融资到位
     if w.find("等", a, b) >= 0:  # most clauses hold none: no iterator
         for m in _LIST_DENG.finditer(w, a, b):
             a = max(a, m.end())  # after a list: A、B、C等|总投资
@@ -755,6 +750,17 @@ def _trim(w: str, a: int, b: int) -> tuple[int, int]:
     # have joined it and started earlier. Only `$`, which also matches before a final
     # line break, can tell the two apart.
     return a, _strip_trail(w, a, b) if w.find("\n", a, b) >= 0 else b
+
+
+def _last_cut(w: str, a: int, b: int) -> re.Match | None:
+    """The last time phrase (or other cut word, _CUT) in w[a:b], as finditer would find
+    it (by search), None if there is none."""
+    if not _CUT_CHARS.search(w, a, b):
+        return None
+    last, pos = None, a
+    while (m := _CUT_SCAN.search(w, pos, b)) is not None:
+        last, pos = m, m.end()
+    return last
 
 
 def _strip_trail(w: str, a: int, b: int) -> int:

@@ -216,10 +216,10 @@ def main(argv=None) -> int:
         store, reruns = args.store, args.reruns
     from analysis.store import open_snapshot
 
-    from dashboard.mapped import MAPPED_DIR
+    from dashboard.mapped import mapped_folder
 
     snap = open_snapshot(store)
-    copies = (snap.path / MAPPED_DIR).is_dir()
+    copies = mapped_folder(snap.path, "terms").is_dir()  # made by this code version
     print(f"store {store}: {snap.manifest.get('n_reports')} reports, {snap.manifest.get('n_files')} files; "
           f"mapped copies {'present' if copies else 'not written yet (this run writes them)'}", flush=True)
     result = bench(store, reruns)
