@@ -73,9 +73,6 @@ class FilterOptions:
     date_min: dt.date | None = None
     date_max: dt.date | None = None
 
-    def for_key(self, key: str) -> tuple[str, ...]:
-        return {"theme": self.themes, "speaker": self.speakers, "district": self.districts, "file": self.files}[key]
-
 
 def _by_frequency(values: pd.Series) -> tuple[str, ...]:
     """Distinct non-empty values, most frequent first, ties by code point."""
