@@ -107,8 +107,17 @@ def wordcloud(weights: tuple[tuple[str, float], ...], key: str, stem: str = "词
 
 def plain_table(df: pd.DataFrame, columns: dict[str, str], **kw: Any) -> Any:
     """st.dataframe of `df` with the given columns renamed to their Chinese headers."""
+    return st.dataframe(table_frame(df, columns), hide_index=True, width="stretch", **kw)
+
+
+def table_frame(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """The given columns of `df` under their headers, categorical ones as plain text:
+    st.dataframe shows an empty category, or a missing one, as a grey "None" (an undated
+    report's targets read 报告日期 None), where an empty string is a blank cell. Only the
+    rows shown are converted; the corpus keeps its codes."""
     shown = df[[c for c in columns if c in df.columns]].rename(columns=columns)
-    return st.dataframe(shown, hide_index=True, width="stretch", **kw)
+    cats = [c for c in shown.columns if isinstance(shown[c].dtype, pd.CategoricalDtype)]
+    return shown.assign(**{c: shown[c].astype(object).where(shown[c].notna(), "") for c in cats}) if cats else shown
 
 
 def number_text(values: pd.Series) -> pd.Series:

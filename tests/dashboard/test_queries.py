@@ -145,6 +145,16 @@ def test_targets_follow_the_filter(corpus, stored):
         pd.testing.assert_frame_equal(first, got[got["kind"] == "target"].head(15))
 
 
+def test_targets_carry_their_report_s_title_and_date_blank_when_it_has_none(corpus, stored):
+    """Each target shows its report's title and date; an undated report's targets show a
+    blank date (a missing value in the table read "None")."""
+    t = data.all_targets(corpus)
+    reports = stored["reports"].set_index("report_id")
+    assert t["date"].tolist() == [reports.at[r, "date"] or "" for r in t["report_id"]]
+    assert t["title"].tolist() == [reports.at[r, "title"] or "" for r in t["report_id"]]
+    assert "" in set(t["date"]) and not t["date"].isna().any()  # the seeds hold undated reports
+
+
 def test_one_report_is_read_back_from_the_store(corpus, stored):
     rid = stored["reports"]["report_id"].iloc[1]
     parts = data.report_parts(corpus, rid)
