@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from analysis import resources as R
-from analysis.gazetteer import Gazetteer
+from analysis.gazetteer import Gazetteer, Mention
 from analysis.scan import first_chars
 from analysis.sentences import sentence_spans
 from analysis.split import ReportDraft
@@ -33,6 +34,8 @@ class ReportMeta:
     date: str = ""
     date_source: str = ""  # one of DATE_SOURCES, "" without a date
     paragraph_speakers: list[str] = field(default_factory=list)
+    # paragraph_mentions of the report, for the benchmarks table (not a report column)
+    mentions: list[list[Mention]] = field(default_factory=list, repr=False, compare=False)
 
 
 def report_metadata(draft: ReportDraft, gazetteer: Gazetteer) -> ReportMeta:
@@ -41,8 +44,9 @@ def report_metadata(draft: ReportDraft, gazetteer: Gazetteer) -> ReportMeta:
         meta.speaker, meta.position, meta.organization = parse_byline(draft.byline)
     meta.date = parse_date(draft.date_text)
     meta.date_source = "text" if meta.date else ""
-    meta.district = home_district(draft, meta.organization, gazetteer)
-    meta.benchmarks = benchmarked_districts(draft.paragraphs, gazetteer, exclude=meta.district)
+    meta.mentions = mentions = paragraph_mentions(draft.paragraphs, gazetteer)
+    meta.district = home_district(draft, meta.organization, gazetteer, mentions)
+    meta.benchmarks = benchmarked_districts(draft.paragraphs, gazetteer, exclude=meta.district, mentions=mentions)
     meta.paragraph_speakers = paragraph_speakers(draft.paragraphs, meta.speaker)
     return meta
 
@@ -194,16 +198,23 @@ def _cn_date_to_digits(text: str) -> str:
             return text
 
 
-def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -> str:
+def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer,
+                  mentions: list[list[Mention]] | None = None) -> str:
     """The district the report speaks for.
 
     The speaker's organisation decides when it names one (济宁高新区人力资源管理局);
-    then the title or meeting line (2026年湖南省政府工作报告); then the body the speaker
-    says they represent (我代表国务院 -> 全国); then the district named most often
-    outside sentences about learning from others, the lead counting triple.
+    then the title or meeting line (2026年湖南省政府工作报告), leaving out the districts
+    it names in or after a learning cue (济宁高新区赴潍坊高新区考察学习: 济宁高新区);
+    then the body the
+    speaker says they represent (我代表国务院 -> 全国); then the district named most often
+    outside sentences about learning from others, the lead counting triple, and a
+    district lying in it over a city or province named less than three times as often
+    (济宁高新区 over the 济宁 of 济宁创新谷).
     """
     for text in (organization, draft.title, draft.meeting):
-        found = [m.district for m in gazetteer.find(text)]
+        # not a place visited: inside a cue (赴潍坊高新区考察) or just after one (对标长沙高新区)
+        zones = [(m.start(), m.end() + R.CUE_REACH) for m in R.BENCHMARK_CUE.finditer(text)]
+        found = [m.district for m in gazetteer.find(text) if not _inside(m, zones)]
         if found:
             return found[0]
     if body := _speaks_for(draft.paragraphs[:3]):
@@ -212,50 +223,101 @@ def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer) -
         found = [m.district for m in gazetteer.find(body)]
         if found:
             return found[0]
+    if R.NATIONAL_LEAD.search("\n".join(draft.paragraphs[:2])):
+        return "全国"
+    if mentions is None:
+        mentions = paragraph_mentions(draft.paragraphs, gazetteer)
     counts: Counter[str] = Counter()
-    for i, para in enumerate(draft.paragraphs):
+    for i, (para, found) in enumerate(zip(draft.paragraphs, mentions)):
         weight = 3 if i < 2 else 1  # the lead says who is speaking more reliably than the body
-        for sentence, districts in _sentence_districts(para, gazetteer):
-            if not R.BENCHMARK_CUE.search(sentence):
-                for district in districts:
-                    counts[district] += weight
-    return counts.most_common(1)[0][0] if counts else ""
+        for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
+            if not R.BENCHMARK_CUE.search(para, start, end):
+                for m in in_sentence:
+                    counts[m.district] += weight
+    return _most_specific(counts, gazetteer) if counts else ""
 
 
-def _sentence_districts(para: str, gazetteer: Gazetteer) -> list[tuple[str, list[str]]]:
-    """(sentence, the districts of `gazetteer.find(sentence)`) for each sentence of `para`
-    that names one, in order.
+def _most_specific(counts: Counter[str], gazetteer: Gazetteer) -> str:
+    """The most named district, or a district lying in it named at least a third as often
+    (repeatedly: a province, its city, the city's district)."""
+    best = counts.most_common(1)[0][0]
+    while True:
+        inside = [(n, d) for d, n in counts.items() if best in gazetteer.ancestors(d) and 3 * n >= counts[best]]
+        if not inside:
+            return best
+        best = max(inside)[1]
 
-    Found with one `find` over the paragraph, and sentences only split when it names a
-    district (most paragraphs name none). That finds the same as `find` sentence by
-    sentence when no mention reaches out of a sentence: the gazetteer's pattern has no
-    look-arounds and takes the longest name at each position, so a name that fits in
-    the sentence is taken in both. Else (a name cut at MAX_SENTENCE) sentence by sentence.
+
+def _cue_zones(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Where text[start:end] may name a place learnt from: CUE_REACH characters either
+    side of each learning cue (先后到日照市东港区、潍坊市寒亭区 ... 考察学习; 考察的这五个区
+    (市)中，日照东港区), after it only for a cue that leads to its place (走进).
+
+    A long sentence of a government work report lists many places and may use a cue in
+    another sense (极地考察, 参观学习活动): beyond the reach, a place is not taken as learnt
+    from (加快筹设深圳海洋大学 ... 极地考察; 参观学习活动，... 喀什古城)."""
+    zones = []
+    for m in R.BENCHMARK_CUE.finditer(text, start, end):
+        before = 0 if m.group() in R.CUE_LEADING else R.CUE_REACH
+        zones.append((max(start, m.start() - before), min(end, m.end() + R.CUE_REACH)))
+    return zones
+
+
+def _inside(m, zones: list[tuple[int, int]]) -> bool:
+    return any(a <= m.start and m.end <= b for a, b in zones)
+
+
+def paragraph_mentions(paragraphs: list[str], gazetteer: Gazetteer) -> list[list[Mention]]:
+    """`gazetteer.find(p)` for each paragraph p, with one search of the whole report (no
+    name holds a line break, so none reaches from one paragraph into the next)."""
+    out: list[list[Mention]] = [[] for _ in paragraphs]
+    found = gazetteer.find("\n".join(paragraphs))
+    if not found:
+        return out
+    ends = list(accumulate(len(p) + 1 for p in paragraphs))
+    k = 0
+    for m in found:
+        while m.start >= ends[k]:
+            k += 1
+        offset = ends[k] - len(paragraphs[k]) - 1
+        out[k].append(Mention(m.district, m.start - offset, m.end - offset))
+    return out
+
+
+def _sentence_mentions(para: str, found: list[Mention], gazetteer: Gazetteer) -> list[tuple[int, int, list[Mention]]]:
+    """(start, end, the mentions of `gazetteer.find(para[start:end])` at their places in
+    `para`) for each sentence of `para` that names a district, in order, from `found`,
+    the mentions in the whole paragraph.
+
+    Sentences are only split when the paragraph names a district (most name none). The
+    mentions are those of `find` sentence by sentence when no mention reaches out of a
+    sentence: the search takes the longest name at each position and looks at nothing
+    around it, so a name that fits in the sentence is taken in both. Else (a name cut
+    at MAX_SENTENCE) sentence by sentence.
     """
-    mentions = gazetteer.find(para)
-    if not mentions:
+    if not found:
         return []
     spans = sentence_spans(para)
     out, i = [], 0
     for start, end in spans:
-        districts = []
-        while i < len(mentions) and mentions[i].start < end:
-            if mentions[i].start < start or mentions[i].end > end:
-                return _districts_sentence_by_sentence(para, spans, gazetteer)
-            districts.append(mentions[i].district)
+        inside = []
+        while i < len(found) and found[i].start < end:
+            if found[i].start < start or found[i].end > end:
+                return _mentions_sentence_by_sentence(para, spans, gazetteer)
+            inside.append(found[i])
             i += 1
-        if districts:
-            out.append((para[start:end], districts))
-    if i < len(mentions):  # a mention after the last sentence
-        return _districts_sentence_by_sentence(para, spans, gazetteer)
+        if inside:
+            out.append((start, end, inside))
+    if i < len(found):  # a mention after the last sentence
+        return _mentions_sentence_by_sentence(para, spans, gazetteer)
     return out
 
 
-def _districts_sentence_by_sentence(para: str, spans: list[tuple[int, int]], gazetteer: Gazetteer) -> list[tuple[str, list[str]]]:
+def _mentions_sentence_by_sentence(para: str, spans: list[tuple[int, int]], gazetteer: Gazetteer) -> list[tuple[int, int, list]]:
     out = []
     for start, end in spans:
-        if districts := [m.district for m in gazetteer.find(para[start:end])]:
-            out.append((para[start:end], districts))
+        if found := gazetteer.find(para[start:end]):
+            out.append((start, end, [Mention(m.district, m.start + start, m.end + start) for m in found]))
     return out
 
 
@@ -287,20 +349,26 @@ def _speaks_for(paragraphs: list[str]) -> str:
     return ""
 
 
-def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclude: str = "") -> list[str]:
-    """Districts named in a sentence that speaks of learning from them, in order of first mention."""
+def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclude: str = "",
+                          mentions: list[list[Mention]] | None = None) -> list[str]:
+    """Districts named where a sentence speaks of learning from them (`_cue_zones`), in
+    order of first mention; a city or province left out when a district lying in it is
+    one (潍坊高新区, not also the 潍坊 beside it). `mentions`: `paragraph_mentions`."""
+    if mentions is None:
+        mentions = paragraph_mentions(paragraphs, gazetteer)
     seen: dict[str, None] = {}
-    for para in paragraphs:
+    for para, found in zip(paragraphs, mentions):
         # The cue pattern has no anchors or look-arounds: a sentence can only hold a cue
         # if its paragraph does, and most paragraphs hold none (no need to split them).
-        if not R.BENCHMARK_CUE.search(para):
+        if not found or not R.BENCHMARK_CUE.search(para):
             continue
-        for sentence, districts in _sentence_districts(para, gazetteer):
-            if R.BENCHMARK_CUE.search(sentence):
-                for district in districts:
-                    if district != exclude:
-                        seen.setdefault(district)
-    return list(seen)
+        for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
+            zones = _cue_zones(para, start, end)
+            for m in in_sentence:
+                if m.district != exclude and _inside(m, zones):
+                    seen.setdefault(m.district)
+    enclosing = {a for d in seen for a in gazetteer.ancestors(d)}
+    return [d for d in seen if d not in enclosing]
 
 
 def paragraph_speakers(paragraphs: list[str], default: str) -> list[str]:

@@ -49,12 +49,16 @@ class Resources:
 
     @cached_property
     def gazetteer(self) -> gaz.Gazetteer:
-        return gaz.load_gazetteer(self.dict_dir / "districts.csv")
+        # A folder of the user's own dictionaries without divisions.csv still gets the national one.
+        divisions = self.dict_dir / "divisions.csv"
+        return gaz.load_gazetteer(self.dict_dir / "districts.csv", divisions if divisions.exists() else gaz.DIVISIONS_CSV)
 
     @cached_property
     def segmenter(self) -> segment.Segmenter:
         # District names are place words: 潍坊高新区 must not come out as 潍坊 / 高新区.
-        places = tuple((name, "ns") for name in self.gazetteer.canonical)
+        # Only the curated names: the national divisions are left to the tokenizer's own
+        # dictionary (which knows 任城区), as adding 和县 would split 城市和县城 wrongly.
+        places = tuple((name, "ns") for name in self.gazetteer.curated)
         return segment.build_segmenter(self.dict_dir / "userdict.txt", extra_words=places, engine=self.engine)
 
     @cached_property
@@ -98,6 +102,8 @@ class Resources:
         for path in sorted(self.dict_dir.glob("*")):
             if path.is_file():
                 h.update(path.name.encode() + path.read_bytes())
+        if not (self.dict_dir / "divisions.csv").exists():  # the national gazetteer it falls back on
+            h.update(gaz.DIVISIONS_CSV.read_bytes())
         return h.hexdigest()[:16]
 
 
@@ -537,7 +543,7 @@ def benchmark_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         if not r.meta.benchmarks:
             continue
         para_themes = [[t for t, _, _ in p.themes] for p in r.paragraphs]
-        found = [{m.district for m in res.gazetteer.find(p.text)} for p in r.paragraphs]
+        found = [{m.district for m in ms} for ms in r.meta.mentions]
         for bench in r.meta.benchmarks:
             hits = [i for i, districts in enumerate(found) if bench in districts]
             mix = Counter(t for i in hits for t in para_themes[i])

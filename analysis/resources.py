@@ -137,6 +137,10 @@ QUOTE_LEAD = re.compile(rf"^(?:[^，,。]{{0,12}}[，,])?(?P<name>[\u4e00-\u9fff
 
 # --- benchmarking cues ---------------------------------------------------------------------
 BENCHMARK_CUE = re.compile(r"对标|考察|参观|取经|走进|借鉴|学先进|赶超|学习.{0,6}经验|向.{2,12}学习|看齐|赴.{2,20}考察|到.{2,20}考察")
+# How far from a learning cue a place it speaks of may be named (characters, either side),
+# and the cues whose place comes after them only (参观团走进长沙高新区).
+CUE_REACH = 20
+CUE_LEADING = {"走进"}
 
 # --- the opening paragraph of a study-tour write-up ----------------------------------------
 # "4月14日-15日，通过对长沙高新区考察学习..." / "为学习借鉴先进地区发展经验，..."
@@ -157,6 +161,9 @@ CN_DIGIT = re.compile(r"[〇零一二三四五六七八九十]")
 # "现在，我代表国务院，向大会报告政府工作": the body the speaker speaks for.
 # Also "我受国务院的委托" (1960, 1980) and "我代表中央人民政府" (1954, before the State Council).
 SPEAKS_FOR = re.compile(r"我(?:代表|受)(?:中共中央和)?(?P<body>国务院|國務院|中央人民政府|[^，,。、]{2,16}?人民政府)")
+# The government speaking for the whole country in a report's lead (a provincial report
+# says 全省各族人民; 全国各族人民 is also how a local report quotes the centre).
+NATIONAL_LEAD = re.compile(r"我国各族人民")
 
 
 def union_of_classes(*patterns: re.Pattern) -> re.Pattern:

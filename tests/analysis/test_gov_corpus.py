@@ -76,10 +76,11 @@ def test_national_header_metadata(year, speaker, date):
     assert (meta.district, meta.speaker, meta.position, meta.date) == ("全国", speaker, "总理", date)
 
 
-@pytest.mark.parametrize("year", [2013, 1980, 1960, 1954])
+@pytest.mark.parametrize("year", [2013, 1980, 1960, 1954, 1964, 1985])
 def test_national_reports_without_header_still_speak_for_the_country(year):
     # The opening's own statement of who speaks: 我代表国务院 (2013), 我受国务院的委托
-    # (1980), 我受中共中央和国务院的委托 (1960), 我代表中央人民政府 (1954).
+    # (1980), 我受中共中央和国务院的委托 (1960), 我代表中央人民政府 (1954); or its 我国
+    # 各族人民 (1964, 1985, which say neither: 1964 came out as 西藏自治区, 1985 as none).
     _, meta = first_report(CORPUS / f"national_{year}.txt")
     assert (meta.district, meta.speaker) == ("全国", "")
 

@@ -137,18 +137,25 @@ def test_benchmarked_districts_equals_looking_at_every_sentence():
     from analysis.sentences import sentence_spans
 
     def plain(paragraphs):
+        # every sentence on its own: its places within CUE_REACH of a cue (after 走进 only),
+        # then no city or province that holds another place found
         seen = {}
         for para in paragraphs:
             for start, end in sentence_spans(para):
-                if R.BENCHMARK_CUE.search(para[start:end]):
-                    for m in GAZ.find(para[start:end]):
-                        seen.setdefault(m.district)
-        return list(seen)
+                sentence = para[start:end]
+                cues = [(0 if m.group() in R.CUE_LEADING else R.CUE_REACH, m) for m in R.BENCHMARK_CUE.finditer(sentence)]
+                for p in GAZ.find(sentence):
+                    if any(m.start() - before <= p.start and p.end <= m.end() + R.CUE_REACH for before, m in cues):
+                        seen.setdefault(p.district)
+        return [d for d in seen if not any(d in GAZ.ancestors(other) for other in seen)]
 
-    paragraphs = _seed_paragraphs() + ["赴长沙高新区考察。潍坊高新区", "学习。长沙经验", "向济宁高新区看齐；对标麓谷"]
+    paragraphs = _seed_paragraphs() + ["赴长沙高新区考察。潍坊高新区", "学习。长沙经验", "向济宁高新区看齐；对标麓谷",
+                                       "借鉴潍坊高新区、潍坊的经验", "淄博琉璃艺术展走进国家博物馆", "走进寒亭区"]
     assert benchmarked_districts(paragraphs, GAZ) == plain(paragraphs)
     for para in paragraphs:
         assert benchmarked_districts([para], GAZ) == plain([para])
+    assert benchmarked_districts(["借鉴潍坊高新区、潍坊的经验"], GAZ) == ["潍坊高新区"]  # not also 潍坊市
+    assert benchmarked_districts(["淄博琉璃艺术展走进国家博物馆", "走进寒亭区"], GAZ) == ["寒亭区"]
 
 
 def test_post_words_are_found_at_every_position_as_the_look_ahead_finds_them():
@@ -174,19 +181,24 @@ def test_meeting_line_shortcut_agrees_with_the_pattern():
         assert _is_meeting_line(line) == bool(R.MEETING_LINE.match(line)), line
 
 
-def test_sentence_districts_equal_finding_sentence_by_sentence():
+def test_sentence_mentions_equal_finding_sentence_by_sentence():
     import random
 
-    from analysis.metadata import _sentence_districts
+    from analysis.metadata import _sentence_mentions
     from analysis.sentences import sentence_spans
 
     def plain(para):
-        sentences = [para[s:e] for s, e in sentence_spans(para)]
-        return [(s, ds) for s in sentences if (ds := [m.district for m in GAZ.find(s)])]
+        out = []
+        for s, e in sentence_spans(para):
+            if found := GAZ.find(para[s:e]):
+                out.append((s, e, [(m.district, m.start + s, m.end + s) for m in found]))
+        return out
 
     rng = random.Random(4)
     pieces = ["济宁", "山亭区", "长沙高新区", "潍坊市寒亭区", "。", "，", " ", "\n", "对标", "x", "区"]
     paragraphs = [*_seed_paragraphs(), "山亭区" * 500, "x" + "济宁" * 700, "长沙高新区" * 300 + "。山亭区"]
     paragraphs += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
     for para in paragraphs:
-        assert _sentence_districts(para, GAZ) == plain(para), para
+        got = [(s, e, [(m.district, m.start, m.end) for m in ms]) for s, e, ms in _sentence_mentions(para, GAZ.find(para), GAZ)]
+        assert got == plain(para), para
+
