@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Iterator
 
 from analysis import resources as R
@@ -204,12 +204,12 @@ def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer,
 
     The speaker's organisation decides when it names one (济宁高新区人力资源管理局);
     then the title or meeting line (2026年湖南省政府工作报告), leaving out the districts
-    it names in or after a learning cue (济宁高新区赴潍坊高新区考察学习: 济宁高新区);
-    then the body the
-    speaker says they represent (我代表国务院 -> 全国); then the district named most often
-    outside sentences about learning from others, the lead counting triple, and a
-    district lying in it over a city or province named less than three times as often
-    (济宁高新区 over the 济宁 of 济宁创新谷).
+    it names in or after a learning cue (济宁高新区赴潍坊高新区考察学习: 济宁高新区); then
+    the body the speaker says they represent (我代表国务院 -> 全国), or the nation when the
+    lead speaks of 我国各族人民 (the 1964 and 1985 reports, which do not say whom they
+    speak for); then the district named most often outside sentences about learning from
+    others, the lead counting triple, and a district lying in it over a city or province
+    named less than three times as often (济宁高新区 over the 济宁 of 济宁创新谷).
     """
     for text in (organization, draft.title, draft.meeting):
         # not a place visited: inside a cue (赴潍坊高新区考察) or just after one (对标长沙高新区)
@@ -263,7 +263,7 @@ def _cue_zones(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return zones
 
 
-def _inside(m, zones: list[tuple[int, int]]) -> bool:
+def _inside(m: Mention, zones: list[tuple[int, int]]) -> bool:
     return any(a <= m.start and m.end <= b for a, b in zones)
 
 
