@@ -416,6 +416,7 @@ def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         "position": [r.meta.position for r in rs],
         "organization": [r.meta.organization for r in rs],
         "district": [r.meta.district for r in rs],
+        "regions": [[r.meta.district, *res.gazetteer.ancestors(r.meta.district)] if r.meta.district else [] for r in rs],
         "benchmarks": [r.meta.benchmarks for r in rs],
         "date": [r.meta.date for r in rs],
         "date_source": [r.meta.date_source for r in rs],

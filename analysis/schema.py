@@ -19,7 +19,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 STR = pa.string()
 INT = pa.int64()
@@ -93,6 +93,8 @@ TABLES: dict[str, Table] = {
                 ("position", STR, "the speaker's post, e.g. 党委书记"),
                 ("organization", STR, "the speaker's organisation, e.g. 济宁高新控股集团"),
                 ("district", STR, "home district the report speaks for, canonical gazetteer name"),
+                ("regions", STRS, "the district and the divisions it lies in, nearest first (济宁高新区, 济宁市, 山东省): "
+                 "what the app's district filter matches, so 山东省 selects the reports of all its cities and counties"),
                 ("benchmarks", STRS, "districts it visits, learns from or benchmarks against"),
                 ("date", STR, "ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when partial), empty if unknown"),
                 ("date_source", STR, "where the date comes from: text (a dated header or meeting line), page (the web page's "

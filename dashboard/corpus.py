@@ -494,6 +494,7 @@ class Corpus:
         df["date_hi"] = pd.to_datetime(pd.Series([b[1] for b in bounds], dtype=object), errors="coerce")
         df["label"] = [report_label(r) for r in df.itertuples()]
         df["benchmarks_text"] = ["、".join(b) if b is not None else "" for b in df["benchmarks"]]
+        df["regions"] = [tuple(x) if x is not None else () for x in df["regions"]]  # tuples: `in` is one compare each
         self.reports = df
         self.themes = self._themes(tables["themes"], spk)
         self.report_themes = self.themes[["report_id", "rix", "theme"]].drop_duplicates(ignore_index=True)

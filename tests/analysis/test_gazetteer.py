@@ -143,3 +143,17 @@ def test_places_learnt_from_are_near_a_cue_and_the_most_precise_ones():
     assert benchmarked_districts(["加快筹设深圳海洋大学，推进国家海洋综合试验场、冷泉生态系统、国家深海科考中心、极地考察国内基地等创新平台建设。"], GAZ) == []
     # 潍坊 beside 潍坊高新区: the zone, not also its city
     assert benchmarked_districts(["赴潍坊高新区考察，潍坊的经验值得学习。"], GAZ) == ["潍坊高新区"]
+
+
+def test_the_reports_table_lists_each_district_with_the_divisions_it_lies_in():
+    from analysis.pipeline import Resources, analyse_file
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    res = Resources()
+    regions = {}
+    for path in sorted(seeds.glob("*.txt")):
+        for row in analyse_file(path.read_bytes(), path.name, res)["reports"]:
+            regions[row["district"]] = row["regions"]
+    assert regions["济宁高新区"] == ["济宁高新区", "济宁市", "山东省"]
+    assert regions["山亭区"] == ["山亭区", "枣庄市", "山东省"]
+    assert regions.get("", []) == []

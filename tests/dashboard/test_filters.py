@@ -57,6 +57,17 @@ def test_filter_options_most_frequent_first_and_whole_years():
     assert opts.date_min == dt.date(2019, 1, 1) and opts.date_max == dt.date(2020, 12, 31)
 
 
+def test_a_city_or_province_selects_the_districts_lying_in_it():
+    reports = _reports()
+    reports["regions"] = [("济宁高新区", "济宁市", "山东省"), ("济宁高新区", "济宁市", "山东省"), ("山亭区", "枣庄市", "山东省"), ()]
+    ids = lambda flt: reports["report_id"][filtered_mask(reports, THEMES, flt)].tolist()  # noqa: E731
+    assert ids(Filter(district="济宁市")) == ["r1", "r2"]
+    assert ids(Filter(district="山东省")) == ["r1", "r2", "r3"]  # r4 names no district
+    assert ids(Filter(district="山亭区")) == ["r3"]
+    # the options: every district and division holding one, most reports first
+    assert filter_options(reports, THEMES).districts == ("山东省", "济宁市", "济宁高新区", "山亭区", "枣庄市")
+
+
 def test_filter_query_params_and_describe():
     f = Filter(theme="科技创新", district="山亭区", date_from=dt.date(2019, 1, 2))
     assert f.query_params() == {"theme": "科技创新", "district": "山亭区", "from": "2019-01-02"}
