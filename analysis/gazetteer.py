@@ -16,6 +16,7 @@ import numpy as np
 
 DISTRICTS_CSV = Path(__file__).parent / "dictionaries" / "districts.csv"
 DIVISIONS_CSV = Path(__file__).parent / "dictionaries" / "divisions.csv"
+NOT_PLACES_TXT = Path(__file__).parent / "dictionaries" / "not_places.txt"
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,12 @@ class Gazetteer:
     parents: dict[str, str] = field(default_factory=dict)  # canonical name -> the division it belongs to
     # the curated names and aliases: the words the tokenizer keeps whole (潍坊高新区)
     curated: tuple[str, ...] = ()
+    # phrases holding a name that name no place (均衡水平 holds 衡水): matched, then dropped
+    not_places: frozenset[str] = frozenset()
     index_: "NameIndex | None" = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.index_ = NameIndex(self.canonical) if self.canonical else None
+        self.index_ = NameIndex([*self.canonical, *self.not_places]) if self.canonical else None
 
     def find(self, text: str) -> list[Mention]:
         """The mentions in `text`, left to right, the longest name at each position (so
@@ -45,7 +48,7 @@ class Gazetteer:
         if self.index_ is None:
             return []
         canonical = self.canonical
-        return [Mention(canonical[text[a:b]], a, b) for a, b in self.index_.spans(text)]
+        return [Mention(canonical[w], a, b) for a, b in self.index_.spans(text) if (w := text[a:b]) in canonical]
 
     def names(self) -> list[str]:
         return sorted(set(self.canonical.values()))
@@ -71,7 +74,16 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def load_gazetteer(path: Path = DISTRICTS_CSV, divisions: Path | None = DIVISIONS_CSV) -> Gazetteer:
+def read_phrases(path: Path | None) -> frozenset[str]:
+    """The phrases of a one-per-line file (# comments), none for a missing file."""
+    if path is None or not path.exists():
+        return frozenset()
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def load_gazetteer(path: Path = DISTRICTS_CSV, divisions: Path | None = DIVISIONS_CSV,
+                   not_places: Path | None = NOT_PLACES_TXT) -> Gazetteer:
     curated = read_rows(path)
     spelled = {s for row in curated for s in (row["name"], *row["aliases"])}
     generated = read_rows(divisions) if divisions is not None and divisions.exists() else []
@@ -94,7 +106,8 @@ def load_gazetteer(path: Path = DISTRICTS_CSV, divisions: Path | None = DIVISION
         for alias in row["aliases"]:
             canonical[alias] = name
     # in the order of districts.csv: the tokenizer's frequencies depend on the order words are added
-    return Gazetteer(canonical, levels, parents, tuple(s for s in canonical if s in spelled))
+    blockers = read_phrases(not_places) - canonical.keys()  # a name stays a name
+    return Gazetteer(canonical, levels, parents, tuple(s for s in canonical if s in spelled), blockers)
 
 
 class NameIndex:

@@ -49,9 +49,16 @@ class Resources:
 
     @cached_property
     def gazetteer(self) -> gaz.Gazetteer:
-        # A folder of the user's own dictionaries without divisions.csv still gets the national one.
-        divisions = self.dict_dir / "divisions.csv"
-        return gaz.load_gazetteer(self.dict_dir / "districts.csv", divisions if divisions.exists() else gaz.DIVISIONS_CSV)
+        return gaz.load_gazetteer(self.dict_dir / "districts.csv", self.dict_file("divisions.csv"),
+                                  self.dict_file("not_places.txt"))
+
+    # Files a folder of the user's own dictionaries may leave out: the national gazetteer
+    # is then the one shipped here (made before they existed, such a folder still gets it).
+    FALLBACK_FILES = ("divisions.csv", "not_places.txt")
+
+    def dict_file(self, name: str) -> Path:
+        own = self.dict_dir / name
+        return own if own.exists() or name not in self.FALLBACK_FILES else segment.DICT_DIR / name
 
     @cached_property
     def segmenter(self) -> segment.Segmenter:
@@ -102,8 +109,9 @@ class Resources:
         for path in sorted(self.dict_dir.glob("*")):
             if path.is_file():
                 h.update(path.name.encode() + path.read_bytes())
-        if not (self.dict_dir / "divisions.csv").exists():  # the national gazetteer it falls back on
-            h.update(gaz.DIVISIONS_CSV.read_bytes())
+        for name in self.FALLBACK_FILES:
+            if (path := self.dict_file(name)).parent != self.dict_dir:  # a file fallen back on
+                h.update(name.encode() + path.read_bytes())
         return h.hexdigest()[:16]
 
 

@@ -50,14 +50,15 @@ ETHNIC_TAIL = re.compile("(?:" + "|".join(sorted((e + "族?" for e in ETHNIC), k
 # 海南省): the full name (长治市) is still matched.
 SHORT_NOT_MATCHED = {"长治", "安康", "大同", "中山", "朝阳", "日照", "普洱", "来宾", "北海", "阿里", "白银",
                      "海西", "红河", "怒江", "吉林", "海南", "黄南", "海北", "海东", "三明", "承德", "伊春",
-                     "南平", "兴安", "通化", "黑河"}
+                     "南平", "兴安", "通化", "黑河", "定西", "山南"}
 # County names that are common phrases: found through their aliases only (沿海城市, 新兴城市,
-# 建设新城区, 老城区改造, 城中区域, 城西区块, the 解放区 of the 1950s reports ...).
+# 建设新城区, 老城区改造, 城中区域, 城西区块, the 解放区 of the 1950s reports, 顺应城市发展,
+# 中南部县城 ...).
 NAME_NOT_MATCHED = {"海城市", "兴城市", "新城区", "老城区", "城中区", "城东区", "城西区", "城北区", "城南区",
                     "江南区", "河东区", "河西区", "长安区", "新华区", "和平区", "向阳区", "开发区", "新区",
                     "合作市", "东方市", "安宁市", "江山市", "临海市", "永安市", "天长市", "新民市", "灯塔市",
                     "凭祥市", "阳春市", "大方县", "新兴县", "兴国县", "富民县", "通道侗族自治县", "平原县",
-                    "和平县", "延长县", "武功县", "祥云县", "大城县", "大厂回族自治县", "解放区"}
+                    "和平县", "延长县", "武功县", "祥云县", "大城县", "大厂回族自治县", "解放区", "应城市", "南部县"}
 HEADER = """\
 # National gazetteer: China's prefecture- and county-level divisions, for finding a
 # report's district and the districts it learns from. Generated: edit districts.csv
@@ -76,7 +77,8 @@ def short_form(name: str) -> str:
     for suffix in ("自治州", "自治区", "自治县", "自治旗", "地区", "省", "市", "盟"):
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             stem = name[: -len(suffix)]
-            while (m := ETHNIC_TAIL.search(stem)) and m.start() >= 2:
+            # nationalities only before 自治 (六盘水市 is not 六盘 of the 水 people)
+            while suffix.startswith("自治") and (m := ETHNIC_TAIL.search(stem)) and m.start() >= 2:
                 stem = stem[: m.start()]
             return stem
     return name

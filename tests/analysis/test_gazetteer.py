@@ -72,6 +72,11 @@ def test_common_phrases_and_short_names_are_not_places():
     for text in ["统筹城市和县城建设", "沿海城市", "新兴城市", "长治久安", "孙中山先生", "安康", "建设新城区", "老城区改造"]:
         assert districts(text) == [], text
     assert districts("安康市") == ["安康市"]  # the full name still is
+    # not_places.txt: phrases holding a name that name no place
+    for text in ["人民币汇率在合理、均衡水平上基本稳定", "提高复合肥料的比重", "向往的伟大理想", "美丽江苏", "确保山区群众",
+                 "顺应城市发展规律", "六盘"]:
+        assert districts(text) == [], text
+    assert districts("衡水、合肥、大理、丽江，六盘水") == ["衡水市", "合肥市", "大理白族自治州", "丽江市", "六盘水市"]
 
 
 def test_a_curated_row_replaces_the_generated_one():
@@ -109,6 +114,7 @@ def test_a_dictionary_folder_without_divisions_falls_back_and_an_empty_one_turns
     off = Resources(dict_dir=folder)
     assert off.gazetteer.find("昆山市") == []
     assert off.fingerprint() != before  # a build with it analyses every file again
+    assert [m.district for m in fallback.gazetteer.find("均衡水平，衡水")] == ["衡水市"]  # not_places.txt falls back too
 
 
 # --- the home district and the districts learnt from, with the national names --------
