@@ -10,7 +10,9 @@ from one numpy pass over its UTF-32 code units:
 - `work`: exactly `normalize_width(text.replace("，", "\\ue000")).replace("\\ue000", "，")`,
   the form `targets.extract_quantities` works on (the full-width clause comma is kept
   apart from the ASCII thousands separator; a private-use U+E000 in the input comes
-  out as "，" there, as it always did).
+  out as "，" there, as it always did), except that a full-width comma between a digit
+  and exactly three digits is a thousands separator, "," (粮食产量33，212万吨 in the 1980
+  report, ２７，２０３，３１９，０００元 in 1956: read as 212万吨 and 0元 before).
 
 Both are length-preserving, so offsets into the joined report text slice every
 paragraph's forms out of one call (tests/analysis/test_widths.py).
@@ -101,9 +103,28 @@ def width_forms_script(text: str, simplifier: Simplifier | None = None) -> tuple
     norm[full] -= _SHIFT
     norm[space] = 0x20
     work = norm.copy()
-    work[code == _FW_COMMA] = _FW_COMMA
+    commas = np.flatnonzero(code == _FW_COMMA)
+    work[commas] = _FW_COMMA
     work[private] = _FW_COMMA
+    work[_thousands(work, commas)] = ord(",")
     return _decode(norm), _decode(work), simplified
+
+
+def _thousands(work: np.ndarray, commas: np.ndarray) -> np.ndarray:
+    """The full-width commas (at `commas`) that separate thousands in `work`: a digit
+    before, three after, and no fourth."""
+    n = len(work)
+    c = commas[(commas >= 1) & (commas + 3 < n)]
+    if not len(c):
+        return c
+
+    def digit(at: np.ndarray) -> np.ndarray:
+        return (work[at] - 0x30) < 10  # unsigned: also false below "0"
+
+    ok = digit(c - 1) & digit(c + 1) & digit(c + 2) & digit(c + 3)
+    fourth = c + 4
+    ok &= (fourth >= n) | ~digit(np.minimum(fourth, n - 1))
+    return c[ok]
 
 
 def simplify(text: str, simplifier: Simplifier) -> str:

@@ -659,3 +659,14 @@ def test_the_change_precheck_admits_every_change_the_pattern_matches():
                                          ("近30个项目落地。", "近")])
 def test_a_bound_written_right_before_the_number_is_a_hedge(text, hedge):
     assert extract_quantities(text)[0].hedge == hedge
+
+
+@pytest.mark.parametrize("text, values", [
+    ("粮食产量33，212万吨，比上年增加2，737万吨。", [33212, 2737]),  # the 1980 report
+    ("本年收入合计２７，２０３，３１９，０００元。", [27203319000]),  # the 1956 report, full-width digits
+    ("ＧＤＰ达到１，２００亿元。", [1200]),
+    ("分别增长5%，100家企业上市。", [5, 100]),  # after %: a clause comma
+    ("新增企业12，1000家企业上市。", [1000]),  # four digits after it: a clause comma (not 121,000)
+])
+def test_a_full_width_comma_between_a_digit_and_three_digits_separates_thousands(text, values):
+    assert [q.value for q in extract_quantities(text)] == values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 
 
 def _targets_form(text: str) -> str:
-    # what analysis.targets computed for each paragraph before width_forms
-    return normalize_width(text.replace("，", "\ue000")).replace("\ue000", "，")
+    # what analysis.targets computed for each paragraph before width_forms, and a
+    # full-width thousands separator read as one (33，212万吨)
+    form = normalize_width(text.replace("，", "\ue000")).replace("\ue000", "，")
+    return re.sub(r"(?<=[0-9])，(?=[0-9]{3}(?![0-9]))", ",", form)
 
 
 def test_both_forms_on_the_seeds():
@@ -29,7 +32,7 @@ def test_both_forms_on_the_seeds():
 
 def test_both_forms_on_random_strings_with_the_edge_characters():
     rng = random.Random(3)
-    alphabet = ["，", ",", "ａ", "１", "\uff01", "\uff5e", "\uff5f", "\uff00", "\u3000", " ", "\ue000", "中", "a",
+    alphabet = ["，", ",", "ａ", "１", "1", "2", "\uff01", "\uff5e", "\uff5f", "\uff00", "\u3000", " ", "\ue000", "中", "a",
                 "\n", "。", "😀", "\ud800", "％", "（", "）"]
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
