@@ -85,11 +85,16 @@ def read_phrases(path: Path | None) -> frozenset[str]:
 def load_gazetteer(path: Path = DISTRICTS_CSV, divisions: Path | None = DIVISIONS_CSV,
                    not_places: Path | None = NOT_PLACES_TXT) -> Gazetteer:
     curated = read_rows(path)
-    spelled = {s for row in curated for s in (row["name"], *row["aliases"])}
+    spelled = {s: row["name"] for row in curated for s in (row["name"], *row["aliases"])}
     generated = read_rows(divisions) if divisions is not None and divisions.exists() else []
     # A generated row naming a curated division gives way to it (济宁高新技术产业开发区 is
-    # one of 济宁高新区's aliases), and so does any generated alias a curated row claims.
-    generated = [r for r in generated if r["name"] not in spelled and spelled.isdisjoint(r["aliases"])]
+    # one of 济宁高新区's aliases), its other spellings becoming the curated row's (济宁市高新区).
+    merged: dict[str, str] = {}
+    for row in generated:
+        if same := next((spelled[s] for s in (row["name"], *row["aliases"]) if s in spelled), None):
+            own = row["aliases"] if (row.get("bare") or "yes").strip() == "no" else [row["name"], *row["aliases"]]
+            merged.update((s, same) for s in own if s not in spelled)
+    generated = [r for r in generated if r["name"] not in spelled and spelled.keys().isdisjoint(r["aliases"])]
     canonical: dict[str, str] = {}
     levels: dict[str, str] = {}
     parents: dict[str, str] = {}
@@ -105,8 +110,11 @@ def load_gazetteer(path: Path = DISTRICTS_CSV, divisions: Path | None = DIVISION
             canonical[name] = name
         for alias in row["aliases"]:
             canonical[alias] = name
-    # in the order of districts.csv: the tokenizer's frequencies depend on the order words are added
+    for alias, name in merged.items():
+        canonical.setdefault(alias, name)
     blockers = read_phrases(not_places) - canonical.keys()  # a name stays a name
+    # curated spellings in the order of districts.csv: the tokenizer's frequencies depend
+    # on the order words are added
     return Gazetteer(canonical, levels, parents, tuple(s for s in canonical if s in spelled), blockers)
 
 

@@ -13,6 +13,8 @@ the statistical zones such as 济宁高新技术产业开发区), with
   common word or another division's name (SHORT_NOT_MATCHED); a county's name after its
   city (济宁市任城区, 济宁任城区); a high-tech zone as 济宁高新区 (its canonical name, as
   in districts.csv) and 济宁国家高新区;
+- every city's high-tech and economic development zones, as reports name them (苏州高新区,
+  昆山高新区, 苏州经开区: `city_zones`), lying in their city;
 - `bare` = no where the name alone says too little to be matched by itself: a name
   several divisions share (朝阳区, in Beijing and Changchun: its canonical name becomes
   朝阳区（北京）), a two-character one (和县 in 城市和县城), and names that are common
@@ -149,7 +151,36 @@ def rows(dist: Path) -> list[dict]:
         if shared[r["name"]] > 1:
             r["name"], r["bare"] = f"{r['name']}（{short}）", "no"
     out += counties
+    out += city_zones(out)
     return _unique_aliases(out)
+
+
+# A city's zones as reports name them: its high-tech zone and its economic development zone.
+ZONES = (("高新区", "高新区", ("国家高新区", "高新技术产业开发区")),
+         ("经济技术开发区", "开发区", ("经开区", "国家级经济技术开发区")))
+
+
+def city_zones(table: list[dict]) -> list[dict]:
+    """苏州高新区, 昆山高新区, 苏州经济技术开发区 (苏州经开区) ... for every prefecture- and
+    county-level city (named X市), lying in the city: a study tour to one is named so
+    (对标苏州高新区), and most cities have one. A zone the statistics list already (济南高新区)
+    gets the aliases it lacks; a city whose name is a common phrase (合作市) gets none."""
+    by_name = {r["name"]: r for r in table}
+    new = []
+    for r in list(table):
+        city = r["name"]
+        if r["level"] not in ("地级市", "县级市") or r["bare"] == "no" or not city.endswith("市") or len(city) < 3:
+            continue
+        stem = city[:-1]
+        for suffix, level, extra in ZONES:
+            aliases = [f"{stem}{e}" for e in extra] + [f"{city}{suffix}", f"{city}{extra[0]}"]
+            name = f"{stem}{suffix}"
+            if name in by_name:
+                by_name[name]["aliases"] += aliases
+            else:
+                by_name[name] = row = dict(name=name, aliases=aliases, level=level, parent=city, code="", bare="yes")
+                new.append(row)
+    return new
 
 
 def _unique_aliases(table: list[dict]) -> list[dict]:

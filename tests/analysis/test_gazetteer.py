@@ -61,6 +61,15 @@ def test_every_prefecture_and_county_is_there_with_its_city_and_province():
     assert GAZ.ancestors("山东省") == []
 
 
+def test_every_city_has_its_zones():
+    # 苏州高新区 is in no statistical list: made for every city, lying in it
+    assert districts("对标苏州高新区、昆山高新区和苏州经开区") == ["苏州高新区", "昆山高新区", "苏州经济技术开发区"]
+    assert GAZ.ancestors("昆山高新区") == ["昆山市", "苏州市", "江苏省"]
+    # a curated zone takes the spellings of the generated row naming it
+    assert districts("济宁市高新区") == ["济宁高新区"]
+    assert districts("合作高新区") == []  # 合作市's name is a common word: no zones made for it
+
+
 def test_a_name_several_divisions_share_is_found_with_its_city_only():
     assert districts("北京市朝阳区") == ["朝阳区（北京）"]
     assert districts("长春朝阳区") == ["朝阳区（长春）"]
