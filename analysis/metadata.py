@@ -353,9 +353,12 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
                           mentions: list[list[Mention]] | None = None) -> list[str]:
     """Districts named where a sentence speaks of learning from them (`_cue_zones`), in
     order of first mention; a city or province left out when a district lying in it is
-    one (潍坊高新区, not also the 潍坊 beside it). `mentions`: `paragraph_mentions`."""
+    one (潍坊高新区, not also the 潍坊 beside it), and so are `exclude` (the home district)
+    and the divisions it lies in (邳州市 主动对接徐州，学习借鉴江阴市: not 徐州市).
+    `mentions`: `paragraph_mentions`."""
     if mentions is None:
         mentions = paragraph_mentions(paragraphs, gazetteer)
+    home = {exclude, *gazetteer.ancestors(exclude)} if exclude else set()
     seen: dict[str, None] = {}
     for para, found in zip(paragraphs, mentions):
         # The cue pattern has no anchors or look-arounds: a sentence can only hold a cue
@@ -365,7 +368,7 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
         for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
             zones = _cue_zones(para, start, end)
             for m in in_sentence:
-                if m.district != exclude and _inside(m, zones):
+                if m.district not in home and _inside(m, zones):
                     seen.setdefault(m.district)
     enclosing = {a for d in seen for a in gazetteer.ancestors(d)}
     return [d for d in seen if d not in enclosing]

@@ -172,3 +172,9 @@ def test_the_reports_table_lists_each_district_with_the_divisions_it_lies_in():
     assert regions["济宁高新区"] == ["济宁高新区", "济宁市", "山东省"]
     assert regions["山亭区"] == ["山亭区", "枣庄市", "山东省"]
     assert regions.get("", []) == []
+
+
+def test_a_report_does_not_learn_from_the_city_it_lies_in():
+    paragraphs = ["我们将主动对接徐州，学习借鉴江阴市、张家港市的发展经验。"]
+    assert benchmarked_districts(paragraphs, GAZ, exclude="邳州市") == ["江阴市", "张家港市"]
+    assert benchmarked_districts(paragraphs, GAZ) == ["徐州市", "江阴市", "张家港市"]
