@@ -205,6 +205,10 @@ def _continues(prev: _Glued, line: str, following: str) -> bool:
         return False
     if prev.last.endswith(("，", ",", "、")):
         return True
+    # A headline over the article's opening (关于赴苏州工业园区、昆山高新区考察学习的报告 /
+    # 为学习借鉴先进地区发展经验，...): the opening starts a paragraph of its own.
+    if len(prev.pieces) == 1 and is_title_like(prev.last) and R.OPENING.match(line):
+        return False
     # A numbered heading (`一、2025年工作回顾`) stops without punctuation but is complete;
     # a numbered paragraph of prose (`一、提升工作站位，...全球最先`) is not.
     if R.ENUMERATOR.match(prev.head):

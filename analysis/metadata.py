@@ -234,6 +234,9 @@ def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer,
             if not R.BENCHMARK_CUE.search(para, start, end):
                 for m in in_sentence:
                     counts[m.district] += weight
+            else:  # a sentence about learning: only the place that learns (徐州高新区将学习...)
+                for m in _learners(para, start, end, in_sentence):
+                    counts[m.district] += weight
     return _most_specific(counts, gazetteer) if counts else ""
 
 
@@ -261,6 +264,15 @@ def _cue_zones(text: str, start: int, end: int) -> list[tuple[int, int]]:
         before = 0 if m.group() in R.CUE_LEADING else R.CUE_REACH
         zones.append((max(start, m.start() - before), min(end, m.end() + R.CUE_REACH)))
     return zones
+
+
+def _learners(text: str, start: int, end: int, mentions: list[Mention]) -> list[Mention]:
+    """The mentions of text[start:end] that name the place learning, right before a cue
+    (徐州高新区将学习苏州经验, 济宁高新区赴潍坊高新区考察): not places learnt from."""
+    cue_starts = [m.start() for m in R.BENCHMARK_CUE.finditer(text, start, end) if m.group().startswith(R.LEARNER_CUES)]
+    return [m for m in mentions
+            if not (m.start and text[m.start - 1] in R.LEARNT_MARKS)
+            and any(m.end <= c and R.LEARNER_GAP.fullmatch(text, m.end, c) for c in cue_starts)]
 
 
 def _inside(m: Mention, zones: list[tuple[int, int]]) -> bool:
@@ -367,8 +379,9 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
             continue
         for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
             zones = _cue_zones(para, start, end)
+            learners = _learners(para, start, end, in_sentence)
             for m in in_sentence:
-                if m.district not in home and _inside(m, zones):
+                if m.district not in home and _inside(m, zones) and m not in learners:
                     seen.setdefault(m.district)
     enclosing = {a for d in seen for a in gazetteer.ancestors(d)}
     return [d for d in seen if d not in enclosing]

@@ -141,6 +141,14 @@ BENCHMARK_CUE = re.compile(r"对标|考察|参观|取经|走进|借鉴|学先进
 # and the cues whose place comes after them only (参观团走进长沙高新区).
 CUE_REACH = 20
 CUE_LEADING = {"走进"}
+# What may stand between the learner and the cue when a place is the one that learns, not
+# the one learnt from (徐州高新区将学习苏州经验, 济宁高新区赴潍坊高新区考察).
+LEARNER_GAP = re.compile(r"(?:将|要|应|需|需要|必须|也要|还要|将要|要进一步)?(?:积极|主动|认真|深入|全面|虚心)?")
+# The cues whose subject is the learner (X赴Y考察, X对标Y, X学习Y经验, X向Y学习); before 考察,
+# 参观, 取经 or 看齐 a place is the one visited (到潍坊考察). A place right after one of
+# LEARNT_MARKS is learnt from whatever follows it (到潍坊高新区对标学习, 通过对长沙高新区考察).
+LEARNER_CUES = ("赴", "到", "走进", "对标", "借鉴", "学习", "学先进", "赶超", "向")
+LEARNT_MARKS = "到赴对向去往在进"
 
 # --- the opening paragraph of a study-tour write-up ----------------------------------------
 # "4月14日-15日，通过对长沙高新区考察学习..." / "为学习借鉴先进地区发展经验，..."

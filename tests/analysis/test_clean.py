@@ -205,3 +205,10 @@ def _plain_rejoin(text: str) -> str:
 def test_rejoin_equals_building_every_paragraph_state():
     for text in _tricky_texts(3000, 8):
         assert rejoin_broken_lines(text) == _plain_rejoin(text), text
+
+
+def test_a_headline_over_the_articles_opening_stays_a_line_of_its_own():
+    text = "关于赴苏州工业园区、昆山高新区考察学习的报告\n为学习借鉴先进地区发展经验，区委书记带队赴两地考察学习。"
+    assert clean_text(text).split("\n") == text.split("\n")
+    # a line cut mid-sentence still joins the next (it is prose: more than one line glued, or no opening)
+    assert clean_text("全区上下要对标先进、\n为学习借鉴先进经验创造条件。") == "全区上下要对标先进、为学习借鉴先进经验创造条件。"

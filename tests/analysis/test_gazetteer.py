@@ -178,3 +178,22 @@ def test_a_report_does_not_learn_from_the_city_it_lies_in():
     paragraphs = ["我们将主动对接徐州，学习借鉴江阴市、张家港市的发展经验。"]
     assert benchmarked_districts(paragraphs, GAZ, exclude="邳州市") == ["江阴市", "张家港市"]
     assert benchmarked_districts(paragraphs, GAZ) == ["徐州市", "江阴市", "张家港市"]
+
+
+@pytest.mark.parametrize("sentence, learnt_from", [
+    ("下一步，徐州高新区将学习苏州经验。", ["苏州市"]),  # the zone learns: it is not learnt from
+    ("济宁高新区赴潍坊高新区考察。", ["潍坊高新区"]),
+    ("到潍坊高新区对标学习，深感震撼。", ["潍坊高新区"]),  # after 到: the place visited
+    ("通过对长沙高新区考察学习，发现该区人员配备精良。", ["长沙高新区"]),
+    ("先后到济宁市邹城市、任城区考察学习。", ["邹城市", "任城区"]),  # before 考察: visited
+])
+def test_the_place_that_learns_is_not_learnt_from(sentence, learnt_from):
+    assert benchmarked_districts([sentence], GAZ) == learnt_from
+
+
+def test_a_write_up_naming_its_zone_only_as_the_learner_gets_it_as_home():
+    draft = ReportDraft(title="关于赴苏州工业园区、昆山高新区考察学习的报告", paragraphs=[
+        "为学习借鉴先进地区发展经验，区委书记带领我区党政代表团赴苏州工业园区、昆山高新区考察学习。",
+        "下一步，徐州高新区将学习苏州经验，力争到2025年高新技术企业达到300家。"])
+    assert home_district(draft, "", GAZ) == "徐州高新区"
+    assert benchmarked_districts(draft.paragraphs, GAZ, exclude="徐州高新区") == ["苏州工业园区", "昆山高新区"]
