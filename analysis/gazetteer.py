@@ -1,9 +1,11 @@
 """The district gazetteer: canonical names, aliases, and finding them in text.
 
-Two data files: `districts.csv`, curated (high-tech zones with the names reports give
-them, the provinces, the seeds' districts), and `divisions.csv`, every prefecture- and
-county-level division of China (generated, bench/make_divisions_table.py). A curated row
-replaces the generated row that names the same division (shares a name or alias).
+Three data files: `districts.csv`, curated (high-tech zones with the names reports give
+them, the provinces, the seeds' districts); `divisions.csv`, every prefecture- and
+county-level division of China and every city's zones (generated,
+bench/make_divisions_table.py), where a curated row replaces the generated row that
+names the same division (shares a name or alias); and `not_places.txt`, phrases that
+hold a name but name no place (均衡水平 holds 衡水).
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class NameIndex:
     start a name. Here the text's first two characters at every position are looked up
     at once in numpy (a table of the character pairs that begin a name), and only at the
     few positions where one does are the names of that beginning tried, longest first,
-    in a dict: ~0.01 s per MB, the same matches (tests/analysis/test_gazetteer.py).
+    in a dict: ~0.005 s per MB, the same matches (tests/analysis/test_gazetteer.py).
     """
 
     def __init__(self, names):
@@ -167,7 +169,7 @@ class NameIndex:
             # (Or a name begins with a character outside the BMP, which the tables leave out.)
             starts = range(len(text))
         else:
-            codes = np.minimum(np.frombuffer(text.encode("utf-32-le"), np.uint32), 0xFFFF)
+            codes = np.minimum(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32), 0xFFFF)
             cell = self.first_[codes]
             cell[:-1] += self.second_[codes[1:]]
             starts = np.flatnonzero(self.pairs_.take(cell)).tolist()

@@ -252,7 +252,8 @@ def render_sidebar(opts: FilterOptions, container: Any = None) -> Filter:
         "讲话人", opts.speakers, index=None, key="speaker", bind="query-params", placeholder="全部讲话人",
         help="署名作者，或会议报道中被引述的领导",
     )
-    district = sb.selectbox("区域", opts.districts, index=None, key="district", bind="query-params", placeholder="全部区域")
+    district = sb.selectbox("区域", opts.districts, index=None, key="district", bind="query-params", placeholder="全部区域",
+                            help="报告所属的区县、园区；选城市或省份时包括其下辖区县的报告")
     file = sb.selectbox("来源文件", opts.files, index=None, key="file", bind="query-params", placeholder="全部文件")
     date_from = date_to = None
     if opts.date_min and opts.date_max:

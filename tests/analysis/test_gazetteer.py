@@ -39,6 +39,11 @@ def test_name_index_equals_the_alternation_on_the_national_names():
         assert index.spans(text) == [m.span() for m in pattern.finditer(text)], text
 
 
+def test_name_index_reads_text_with_a_lone_surrogate():
+    text = "济宁高新区" + "\ud800" + "，" * 80 + "潍坊高新区"
+    assert [m.district for m in GAZ.find(text)] == ["济宁高新区", "潍坊高新区"]
+
+
 def test_name_index_one_character_and_astral_names():
     names = ["沪", "沪苏", "上海市", "𠀋城", "甲乙丙"]
     index = NameIndex(names)
