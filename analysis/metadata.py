@@ -380,11 +380,27 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
         for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
             zones = _cue_zones(para, start, end)
             learners = _learners(para, start, end, in_sentence)
-            for m in in_sentence:
-                if m.district not in home and _inside(m, zones) and m not in learners:
+            near = _whole_lists(para, in_sentence, [_inside(m, zones) and m not in learners for m in in_sentence])
+            for m, learnt in zip(in_sentence, near):
+                if learnt and m.district not in home:
                     seen.setdefault(m.district)
     enclosing = {a for d in seen for a in gazetteer.ancestors(d)}
     return [d for d in seen if d not in enclosing]
+
+
+def _whole_lists(text: str, mentions: list[Mention], picked: list[bool]) -> list[bool]:
+    """`picked`, spread along each list of places (名, 名、名 ... with only a separator
+    between them: 先后到日照市东港区、潍坊市寒亭区、潍城区，济宁市邹城市、任城区考察学习 names
+    five places though the cue reaches only the last ones)."""
+    out = list(picked)
+    linked = [bool(R.PLACE_LIST_GAP.fullmatch(text, a.end, b.start)) for a, b in zip(mentions, mentions[1:])]
+    for i in range(len(linked)):  # forwards, then backwards: a whole list takes the value of any member
+        if linked[i] and out[i]:
+            out[i + 1] = True
+    for i in reversed(range(len(linked))):
+        if linked[i] and out[i + 1]:
+            out[i] = True
+    return out
 
 
 def paragraph_speakers(paragraphs: list[str], default: str) -> list[str]:

@@ -149,6 +149,8 @@ LEARNER_GAP = re.compile(r"(?:将|要|应|需|需要|必须|也要|还要|将要
 # LEARNT_MARKS is learnt from whatever follows it (到潍坊高新区对标学习, 通过对长沙高新区考察).
 LEARNER_CUES = ("赴", "到", "走进", "对标", "借鉴", "学习", "学先进", "赶超", "向")
 LEARNT_MARKS = "到赴对向去往在进"
+# What separates the places of a list (东港区、寒亭区，潍城区和邹城市).
+PLACE_LIST_GAP = re.compile(r"[、，,]|和|及|与|以及")
 
 # --- the opening paragraph of a study-tour write-up ----------------------------------------
 # "4月14日-15日，通过对长沙高新区考察学习..." / "为学习借鉴先进地区发展经验，..."

@@ -191,6 +191,8 @@ def test_a_report_does_not_learn_from_the_city_it_lies_in():
     ("到潍坊高新区对标学习，深感震撼。", ["潍坊高新区"]),  # after 到: the place visited
     ("通过对长沙高新区考察学习，发现该区人员配备精良。", ["长沙高新区"]),
     ("先后到济宁市邹城市、任城区考察学习。", ["邹城市", "任城区"]),  # before 考察: visited
+    # a list is learnt from as a whole, though the cue reaches only its last places
+    ("先后到日照市东港区、潍坊市寒亭区、潍城区，济宁市邹城市、任城区考察学习。", ["东港区", "寒亭区", "潍城区", "邹城市", "任城区"]),
 ])
 def test_the_place_that_learns_is_not_learnt_from(sentence, learnt_from):
     assert benchmarked_districts([sentence], GAZ) == learnt_from

@@ -144,17 +144,33 @@ def test_benchmarked_districts_equals_looking_at_every_sentence():
             for start, end in sentence_spans(para):
                 sentence = para[start:end]
                 cues = [(0 if m.group() in R.CUE_LEADING else R.CUE_REACH, m) for m in R.BENCHMARK_CUE.finditer(sentence)]
-                for p in GAZ.find(sentence):
+                places = GAZ.find(sentence)
+                picked = []
+                for p in places:
                     learner = not (p.start and sentence[p.start - 1] in R.LEARNT_MARKS) and any(
                         m.group().startswith(R.LEARNER_CUES) and p.end <= m.start()
                         and R.LEARNER_GAP.fullmatch(sentence[p.end : m.start()]) for _, m in cues)
-                    if not learner and any(m.start() - before <= p.start and p.end <= m.end() + R.CUE_REACH for before, m in cues):
-                        seen.setdefault(p.district)
+                    picked.append(not learner and any(m.start() - before <= p.start and p.end <= m.end() + R.CUE_REACH
+                                                      for before, m in cues))
+                # a list of places (only separators between them) is learnt from as a whole
+                runs, run = [], [0] if places else []
+                for i in range(1, len(places)):
+                    if R.PLACE_LIST_GAP.fullmatch(sentence[places[i - 1].end : places[i].start]):
+                        run.append(i)
+                    else:
+                        runs.append(run)
+                        run = [i]
+                runs.append(run)
+                for run in runs:
+                    if any(picked[i] for i in run):
+                        for i in run:
+                            seen.setdefault(places[i].district)
         return [d for d in seen if not any(d in GAZ.ancestors(other) for other in seen)]
 
     paragraphs = _seed_paragraphs() + ["赴长沙高新区考察。潍坊高新区", "学习。长沙经验", "向济宁高新区看齐；对标麓谷",
                                        "借鉴潍坊高新区、潍坊的经验", "淄博琉璃艺术展走进国家博物馆", "走进寒亭区",
-                                       "徐州高新区将学习苏州经验", "到潍坊高新区对标学习", "济宁高新区赴潍坊高新区考察"]
+                                       "徐州高新区将学习苏州经验", "到潍坊高新区对标学习", "济宁高新区赴潍坊高新区考察",
+                                       "先后到日照市东港区、潍坊市寒亭区、潍城区，济宁市邹城市、任城区等地考察学习"]
     assert benchmarked_districts(paragraphs, GAZ) == plain(paragraphs)
     for para in paragraphs:
         assert benchmarked_districts([para], GAZ) == plain([para])
