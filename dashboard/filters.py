@@ -13,7 +13,7 @@ which assign the bound widget's session-state value before the next run.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -68,10 +68,13 @@ class Filter:
 class FilterOptions:
     themes: tuple[str, ...] = ()
     speakers: tuple[str, ...] = ()
-    districts: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()  # the reports' districts and the cities and provinces holding them
     files: tuple[str, ...] = ()
     date_min: dt.date | None = None
     date_max: dt.date | None = None
+    homes: tuple[str, ...] = ()  # the reports' own districts, most frequent first
+    # each option of `districts` -> the divisions it lies in, nearest first (济宁市 -> 山东省)
+    enclosing: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _by_frequency(values: pd.Series) -> tuple[str, ...]:
@@ -104,6 +107,8 @@ def filter_options(reports: pd.DataFrame, report_themes: pd.DataFrame) -> Filter
         speakers=_by_frequency(speakers),
         # a district, and the cities and provinces holding reports' districts (山东省 selects all of them)
         districts=_by_frequency(regions(reports).explode()) if len(reports) else (),
+        homes=_by_frequency(reports["district"]) if len(reports) else (),
+        enclosing={r: chain[i + 1 :] for chain in set(regions(reports)) for i, r in enumerate(chain)} if len(reports) else {},
         files=tuple(sorted(set(reports["source_file"].dropna()))) if len(reports) else (),
         # whole years, so a link with a date a little outside the corpus still applies
         date_min=dt.date(lo.min().year, 1, 1) if len(lo) else None,

@@ -35,6 +35,14 @@ def _by_from_url() -> str:
     return value
 
 
+def _defaults(c, by: str, options: list[str]) -> tuple[int, int]:
+    """The two sides shown first: by district, the two districts with the most reports
+    (not 山东省 against 济宁市, which lies in it, though a province holds more)."""
+    if by == "district" and len(homes := [h for h in c.options.homes if h in options]) >= 2:
+        return options.index(homes[0]), options.index(homes[1])
+    return 0, 1
+
+
 def render(ctx: Ctx) -> None:
     c, flt = ctx.corpus, ctx.flt
     ui.page_header(ctx, "区域对比", needs_reports=False)
@@ -47,13 +55,19 @@ def render(ctx: Ctx) -> None:
         st.info(f"语料中只有 {len(options)} 个{BY[by]}，无法对比。", icon=":material/info:")
         return
     s1, s2, s3 = st.columns(3)
-    a = s1.selectbox(f"{BY[by]} A", options, index=0, key="a", bind="query-params")
-    b = s2.selectbox(f"{BY[by]} B", options, index=1, key="b", bind="query-params")
+    first, second = _defaults(c, by, options)
+    a = s1.selectbox(f"{BY[by]} A", options, index=first, key="a", bind="query-params")
+    b = s2.selectbox(f"{BY[by]} B", options, index=second, key="b", bind="query-params")
     c3 = s3.selectbox(f"{BY[by]} C（可选）", options, index=None, key="c", bind="query-params", placeholder="不选")
     names = list(dict.fromkeys(x for x in (a, b, c3) if x))
     if len(names) < 2:
         st.warning("请选择两个不同的对象。", icon=":material/warning:")
         return
+    if by == "district":
+        for x in names:
+            for y in names:
+                if y in c.options.enclosing.get(x, ()):
+                    st.caption(f"{escape_inline(x)} 属于 {escape_inline(y)}：两组报告有重叠。")
     replaced = {"district": flt.district, "speaker": flt.speaker, "year": flt.date_from or flt.date_to}[by]
     note = f"（侧栏的{REPLACED[by]}筛选在此被对比对象替代）" if replaced else ""
     st.caption(f"其余侧栏筛选照常生效{note}。按讲话人对比时，只计其本人所说的话。")

@@ -248,6 +248,16 @@ def test_compare_districts_and_speakers(app, tables):
     assert "by" not in at.query_params and "a" not in at.query_params
 
 
+def test_compare_opens_on_two_districts_and_says_when_one_lies_in_the_other(app):
+    at = app("compare")  # the options start with 山东省 and 济宁市; the sides with two districts
+    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == ("济宁高新区", "山亭区")
+    assert not any("属于" in c.value for c in at.caption)
+    at = app("compare", a="济宁市", b="山东省")
+    assert any(c.value == "济宁市 属于 山东省：两组报告有重叠。" for c in at.caption)
+    heads = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert any("济宁市" in h for h in heads) and any("山东省" in h for h in heads)
+
+
 # --- store problems and uploads ----------------------------------------------------------------
 
 

@@ -65,7 +65,11 @@ def test_a_city_or_province_selects_the_districts_lying_in_it():
     assert ids(Filter(district="山东省")) == ["r1", "r2", "r3"]  # r4 names no district
     assert ids(Filter(district="山亭区")) == ["r3"]
     # the options: every district and division holding one, most reports first
-    assert filter_options(reports, THEMES).districts == ("山东省", "济宁市", "济宁高新区", "山亭区", "枣庄市")
+    opts = filter_options(reports, THEMES)
+    assert opts.districts == ("山东省", "济宁市", "济宁高新区", "山亭区", "枣庄市")
+    assert opts.homes == ("山亭区", "济宁高新区")  # the reports' own districts (a tie: code point order)
+    assert opts.enclosing["济宁市"] == ("山东省",) and opts.enclosing["山亭区"] == ("枣庄市", "山东省")
+    assert opts.enclosing["山东省"] == ()
 
 
 def test_filter_query_params_and_describe():
