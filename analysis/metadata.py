@@ -244,11 +244,13 @@ def _most_specific(counts: Counter[str], gazetteer: Gazetteer) -> str:
     """The most named district, or a district lying in it named at least a third as often
     (repeatedly: a province, its city, the city's district)."""
     best = counts.most_common(1)[0][0]
+    tried = {best}  # a parent cycle in a user's districts.csv must not loop
     while True:
-        inside = [(n, d) for d, n in counts.items() if best in gazetteer.ancestors(d) and 3 * n >= counts[best]]
+        inside = [(n, d) for d, n in counts.items() if d not in tried and best in gazetteer.ancestors(d) and 3 * n >= counts[best]]
         if not inside:
             return best
         best = max(inside)[1]
+        tried.add(best)
 
 
 def _cue_zones(text: str, start: int, end: int) -> list[tuple[int, int]]:

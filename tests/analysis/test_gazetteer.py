@@ -204,3 +204,12 @@ def test_a_write_up_naming_its_zone_only_as_the_learner_gets_it_as_home():
         "下一步，徐州高新区将学习苏州经验，力争到2025年高新技术企业达到300家。"])
     assert home_district(draft, "", GAZ) == "徐州高新区"
     assert benchmarked_districts(draft.paragraphs, GAZ, exclude="徐州高新区") == ["苏州工业园区", "昆山高新区"]
+
+
+def test_a_parent_cycle_in_the_users_districts_does_not_hang(tmp_path: Path):
+    curated = tmp_path / "districts.csv"
+    curated.write_text("name,aliases,level,parent\n甲区,,区,乙区\n乙区,,区,甲区\n", encoding="utf-8")
+    g = load_gazetteer(curated, None, None)
+    assert g.ancestors("甲区") == ["乙区"]
+    draft = ReportDraft(paragraphs=["甲区召开会议。乙区召开会议。", "甲区、乙区都在推进。"])
+    assert home_district(draft, "", g) in ("甲区", "乙区")
