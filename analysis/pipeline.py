@@ -556,8 +556,9 @@ def benchmark_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         for bench in r.meta.benchmarks:
             hits = [i for i, districts in enumerate(found) if bench in districts]
             mix = Counter(t for i in hits for t in para_themes[i])
-            rows.append((r.report_id, r.meta.district, bench, len(hits), [t for t, _ in mix.most_common()]))
-    return _transpose(rows, ["report_id", "district", "benchmark", "n_mentions", "themes"])
+            rows.append((r.report_id, r.meta.district, bench, [bench, *res.gazetteer.ancestors(bench)], len(hits),
+                         [t for t, _ in mix.most_common()]))
+    return _transpose(rows, ["report_id", "district", "benchmark", "benchmark_regions", "n_mentions", "themes"])
 
 
 def textrank_columns(ctx: FileContext) -> dict[str, list]:

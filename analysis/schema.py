@@ -19,7 +19,7 @@ from typing import Callable
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 STR = pa.string()
 INT = pa.int64()
@@ -191,6 +191,8 @@ TABLES: dict[str, Table] = {
                 ("report_id", STR, "report"),
                 ("district", STR, "the learner: the report's district"),
                 ("benchmark", STR, "the district learned from"),
+                ("benchmark_regions", STRS, "the benchmark and the divisions it lies in, nearest first (潍坊高新区, 潍坊市, "
+                 "山东省): the network by city or province"),
                 ("n_mentions", INT, "paragraphs of the report that name the benchmark"),
                 ("themes", STRS, "themes of those paragraphs, most frequent first"),
             ),

@@ -641,18 +641,46 @@ def theme_evidence(c: Corpus, flt: Filter, theme: str, limit: int = 30) -> pd.Da
 # --- benchmarks --------------------------------------------------------------------------------
 
 
+# The levels the network of who learns from whom can be drawn at (the overview's 汇总到).
+NETWORK_LEVELS = {"district": "区县", "city": "城市", "province": "省份"}
+# Province-level cities: a district of Beijing lies in 北京市, which is its city and its province.
+MUNICIPALITIES = frozenset({"北京市", "天津市", "上海市", "重庆市"})
+
+
+def region_at(chain, level: str) -> str:
+    """The division of `chain` (a district and the divisions it lies in, nearest first:
+    reports.regions, benchmarks.benchmark_regions) at `level`: district -> the district
+    itself; province -> the last (全国 stays 全国); city -> the prefecture-level city
+    (昆山高新区, 昆山市, 苏州市, 江苏省 -> 苏州市; a municipality's district -> 北京市; a
+    county a province governs directly, or a city itself -> itself)."""
+    if chain is None or not len(chain):
+        return ""
+    if level == "province":
+        return chain[-1]
+    if level == "city":
+        if len(chain) >= 3:
+            return chain[-2]
+        return chain[-1] if chain[-1] in MUNICIPALITIES else chain[0]
+    return chain[0]
+
+
 @st.cache_data(max_entries=128, ttl=TTL, show_spinner=False)
-def _benchmark_edges(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
+def _benchmark_edges(_c: Corpus, key: str, flt: Filter, level: str) -> pd.DataFrame:
     from collections import Counter
 
     b = _c.benchmarks
+    rix = _c.benchmark_rix
     mask = mask_for(_c, flt)
     if mask is not None:
-        rix = _c.benchmark_rix
-        b = b[(rix >= 0) & mask[rix]]
+        keep = (rix >= 0) & mask[np.maximum(rix, 0)]
+        b, rix = b[keep], rix[keep]
+    regions = _c.reports["regions"]
+    learners = [regions.iat[i] if i >= 0 else (d,) for i, d in zip(rix.tolist(), b["district"])]
+    learnt = b["benchmark_regions"] if "benchmark_regions" in b else b["benchmark"].map(lambda m: (m,))
     # a few thousand rows at most: plain loops beat pandas' per-group machinery here
     edges: dict[tuple[str, str], list] = {}
-    for rid, d, m, n, themes in zip(b["report_id"], b["district"], b["benchmark"], b["n_mentions"], b["themes"]):
+    for rid, chain, bchain, n, themes in zip(b["report_id"], learners, learnt, b["n_mentions"], b["themes"]):
+        d, m = region_at(chain, level), region_at(bchain, level)
         if not d or not m or not isinstance(d, str) or not isinstance(m, str):
             continue
         e = edges.setdefault((d, m), [set(), 0, Counter()])
@@ -667,9 +695,11 @@ def _benchmark_edges(_c: Corpus, key: str, flt: Filter) -> pd.DataFrame:
     return out.sort_values(["n_reports", "n_mentions"], ascending=False, ignore_index=True)
 
 
-def benchmark_edges(c: Corpus, flt: Filter) -> pd.DataFrame:
-    """Who learns from whom: (district, benchmark) with reports, mentions and top themes."""
-    return _benchmark_edges(c, c.key, flt)
+def benchmark_edges(c: Corpus, flt: Filter, level: str = "district") -> pd.DataFrame:
+    """Who learns from whom: (district, benchmark) with reports, mentions and top themes;
+    at level city or province, each side is the city or province it lies in (山东省 ->
+    湖南省 for 济宁高新区 learning from 长沙高新区), a report counted once per pair."""
+    return _benchmark_edges(c, c.key, flt, level if level in NETWORK_LEVELS else "district")
 
 
 # --- targets -----------------------------------------------------------------------------------

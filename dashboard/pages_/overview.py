@@ -79,7 +79,9 @@ def render(ctx: Ctx) -> None:
             key="ov_speakers", filter_key="speaker", options=c.options.speakers,
         )
     with b:
-        edges = data.benchmark_edges(c, flt)
+        level = st.segmented_control("对标网络汇总到", list(data.NETWORK_LEVELS), format_func=data.NETWORK_LEVELS.get,
+                                     default="district", required=True, key="net", bind="query-params")
+        edges = data.benchmark_edges(c, flt, level or "district")
         ui.clickable_chart(charts.benchmark_sankey(edges, title="对标网络：谁向谁学习"), key="ov_network")
         if not edges.empty:
             with st.expander("对标关系明细"):

@@ -90,6 +90,21 @@ def test_overview_counts_every_report(app, tables):
     assert at.image, "word cloud not shown"
 
 
+def test_the_overview_draws_the_network_by_province_from_the_url(app):
+    def network(at):
+        frames = [d.value for d in at.dataframe if {"学习方", "对标对象"} <= set(d.value.columns)]
+        return set(zip(frames[0]["学习方"], frames[0]["对标对象"]))
+
+    at = app()
+    assert at.segmented_control(key="net").value == "district"
+    assert ("济宁高新区", "长沙高新区") in network(at)
+    at = app(net="省份")  # the link names the level as the control shows it
+    assert at.segmented_control(key="net").value == "province"
+    assert network(at) == {("山东省", "山东省"), ("山东省", "湖南省"), ("山东省", "上海市"), ("山东省", "湖北省")}
+    at.segmented_control(key="net").set_value("city").run()
+    assert ("济宁市", "长沙市") in network(at)
+
+
 def test_speaker_filter_lists_byline_and_quoted_speakers(app, tables):
     at = app()
     options = _sidebar_select(at, "speaker").options

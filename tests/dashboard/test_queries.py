@@ -586,3 +586,32 @@ def test_the_targets_download_keeps_the_indicator_filter(dated):
     out = _export(dated, Filter(), ["target", "achievement"], [], "比上年")
     assert len(everything) == 6 and len(out) == 3  # 工农业总产值比上年增长 once in each of the 3 reports
     assert out["指标"].str.contains("比上年").all()
+
+
+@pytest.mark.parametrize("chain, district, city, province", [
+    (("昆山高新区", "昆山市", "苏州市", "江苏省"), "昆山高新区", "苏州市", "江苏省"),
+    (("济宁高新区", "济宁市", "山东省"), "济宁高新区", "济宁市", "山东省"),
+    (("朝阳区（北京）", "北京市"), "朝阳区（北京）", "北京市", "北京市"),  # a municipality is its districts' city
+    (("仙桃市", "湖北省"), "仙桃市", "仙桃市", "湖北省"),  # a county the province governs directly
+    (("全国",), "全国", "全国", "全国"),
+    ((), "", "", ""),
+])
+def test_region_at_each_level(chain, district, city, province):
+    assert [data.region_at(chain, lvl) for lvl in ("district", "city", "province")] == [district, city, province]
+
+
+def test_the_network_of_who_learns_from_whom_by_city_and_province(corpus):
+    def pairs(level):
+        e = data.benchmark_edges(corpus, Filter(), level)
+        return {(d, b): n for d, b, n in e[["district", "benchmark", "n_reports"]].itertuples(index=False)}
+
+    by_district = pairs("district")
+    assert by_district[("济宁高新区", "长沙高新区")] == 5 and by_district[("山亭区", "东港区")] == 2
+    # 山亭区 learns from 邹城市 and 任城区 in one report: one report for 枣庄市 -> 济宁市
+    assert pairs("city") == {("济宁市", "长沙市"): 5, ("济宁市", "潍坊市"): 4, ("枣庄市", "日照市"): 2, ("枣庄市", "济宁市"): 1,
+                             ("枣庄市", "潍坊市"): 1, ("济宁市", "上海市"): 1, ("济宁市", "武汉市"): 1}
+    assert pairs("province") == {("山东省", "山东省"): 6, ("山东省", "湖南省"): 5, ("山东省", "上海市"): 1, ("山东省", "湖北省"): 1}
+    assert pairs("nonsense") == by_district
+    # the sidebar filter still applies
+    only = data.benchmark_edges(corpus, Filter(district="山亭区"), "province")
+    assert only[["district", "benchmark", "n_reports"]].values.tolist() == [["山东省", "山东省", 2]]
