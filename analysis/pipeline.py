@@ -22,6 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pyarrow as pa
 
 from analysis.readers import display_name
@@ -263,7 +264,13 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
     except IngestError as err:
         ctx.status, ctx.error = "skipped", str(err)
         return ctx
-    drafts = split_reports(clean_text(ctx.document.text))
+    text = clean_text(ctx.document.text)
+    if (share := wide_share(text)) < MIN_WIDE_SHARE:
+        ctx.status = "skipped"
+        ctx.error = (f"{display_name(Path(source_file).name)}: not Chinese text (about {share:.0%} of its characters are "
+                     "Chinese): not analysed as a report")
+        return ctx
+    drafts = split_reports(text)
     if not drafts:
         ctx.status, ctx.error = "skipped", f"{display_name(Path(source_file).name)}: no report text found (only headlines or fragments)"
         return ctx
@@ -275,6 +282,20 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
     starts = name_starts(names)
     ctx.reports = [_report(ctx.content_hash, i, d, m, names, starts, res) for i, (d, m) in enumerate(zip(drafts, metas), 1)]
     return ctx
+
+
+# A file whose characters are mostly not Chinese (a README, an English page) is no report:
+# every seed and gov-work report is 88 % or more Chinese, the gov-work corpus's SOURCE.md 7 %.
+MIN_WIDE_SHARE = 0.25
+
+
+def wide_share(text: str) -> float:
+    """The share of `text`'s characters from U+2E80 on: CJK ideographs and punctuation,
+    full-width forms (not Latin, accented or not)."""
+    if not text:
+        return 0.0
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    return float(np.count_nonzero(codes >= 0x2E80)) / len(codes)
 
 
 def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, names: set[str], starts: set[str], res: Resources) -> Report:

@@ -174,3 +174,14 @@ def test_fingerprint_follows_the_dictionaries_and_the_analysis_code(tmp_path, mo
         f.write("新停用词\n")
     assert res.fingerprint() not in (first, second)
     assert pipeline.Resources(engine="jieba", dict_dir=dict_dir).fingerprint() != res.fingerprint()
+
+
+def test_a_file_not_in_chinese_is_named_and_not_made_a_report():
+    readme = ("# gov-work-reports — Chinese 政府工作报告\n\nExternal, third-party text that this project did not write. "
+              "Use it to test the analysis on real reports.\n") * 20
+    rows = analyse_file(readme.encode(), "SOURCE.md", Resources())
+    assert rows["files"][0]["status"] == "skipped" and not rows["reports"]
+    assert rows["files"][0]["message"].startswith("SOURCE.md: not Chinese text (about 4% of its characters are Chinese)")
+    # a Chinese report with an English abstract is still a report
+    mixed = "Abstract: the zone grew fast this year.\n" * 3 + "2024年，全区地区生产总值增长6.5%，力争明年增长7%以上，新增高新技术企业50家。" * 6
+    assert analyse_file(mixed.encode(), "mixed.txt", Resources())["reports"]
