@@ -55,6 +55,10 @@ class Gazetteer:
     def names(self) -> list[str]:
         return sorted(set(self.canonical.values()))
 
+    def chain(self, name: str) -> list[str]:
+        """`name` and the divisions it lies in, nearest first (任城区, 济宁市, 山东省); none for ""."""
+        return [name, *self.ancestors(name)] if name else []
+
     def ancestors(self, name: str) -> list[str]:
         """The divisions `name` lies in, nearest first (任城区 -> 济宁市, 山东省)."""
         out, seen = [], {name}

@@ -270,11 +270,12 @@ def _cue_zones(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _learners(text: str, start: int, end: int, mentions: list[Mention]) -> list[Mention]:
     """The mentions of text[start:end] that name the place learning, right before a cue
-    (徐州高新区将学习苏州经验, 济宁高新区赴潍坊高新区考察): not places learnt from."""
+    (徐州高新区将学习苏州经验, 济宁高新区赴潍坊高新区考察), with the rest of their list
+    (徐州高新区、淮安高新区将学习...): not places learnt from."""
     cue_starts = [m.start() for m in R.BENCHMARK_CUE.finditer(text, start, end) if m.group().startswith(R.LEARNER_CUES)]
-    return [m for m in mentions
-            if not (m.start and text[m.start - 1] in R.LEARNT_MARKS)
-            and any(m.end <= c and R.LEARNER_GAP.fullmatch(text, m.end, c) for c in cue_starts)]
+    first = [not (m.start and text[m.start - 1] in R.LEARNT_MARKS)
+             and any(m.end <= c and R.LEARNER_GAP.fullmatch(text, m.end, c) for c in cue_starts) for m in mentions]
+    return [m for m, learns in zip(mentions, _whole_lists(text, mentions, first)) if learns]
 
 
 def _inside(m: Mention, zones: list[tuple[int, int]]) -> bool:
@@ -365,14 +366,15 @@ def _speaks_for(paragraphs: list[str]) -> str:
 
 def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclude: str = "",
                           mentions: list[list[Mention]] | None = None) -> list[str]:
-    """Districts named where a sentence speaks of learning from them (`_cue_zones`), in
-    order of first mention; a city or province left out when a district lying in it is
-    one (潍坊高新区, not also the 潍坊 beside it), and so are `exclude` (the home district)
-    and the divisions it lies in (邳州市 主动对接徐州，学习借鉴江阴市: not 徐州市).
+    """Districts named where a sentence speaks of learning from them (`_cue_zones`, and
+    the rest of a list reaching there: `_whole_lists`), in order of first mention. Left
+    out: the places that learn (`_learners`), a city or province when a district lying
+    in it is learnt from (潍坊高新区, not also the 潍坊 beside it), `exclude` (the home
+    district) and the divisions it lies in (邳州市 主动对接徐州，学习借鉴江阴市: not 徐州市).
     `mentions`: `paragraph_mentions`."""
     if mentions is None:
         mentions = paragraph_mentions(paragraphs, gazetteer)
-    home = {exclude, *gazetteer.ancestors(exclude)} if exclude else set()
+    home = set(gazetteer.chain(exclude))
     seen: dict[str, None] = {}
     for para, found in zip(paragraphs, mentions):
         # The cue pattern has no anchors or look-arounds: a sentence can only hold a cue
@@ -382,9 +384,9 @@ def benchmarked_districts(paragraphs: list[str], gazetteer: Gazetteer, *, exclud
         for start, end, in_sentence in _sentence_mentions(para, found, gazetteer):
             zones = _cue_zones(para, start, end)
             learners = _learners(para, start, end, in_sentence)
-            near = _whole_lists(para, in_sentence, [_inside(m, zones) and m not in learners for m in in_sentence])
+            near = _whole_lists(para, in_sentence, [_inside(m, zones) for m in in_sentence])
             for m, learnt in zip(in_sentence, near):
-                if learnt and m.district not in home:
+                if learnt and m not in learners and m.district not in home:
                     seen.setdefault(m.district)
     enclosing = {a for d in seen for a in gazetteer.ancestors(d)}
     return [d for d in seen if d not in enclosing]

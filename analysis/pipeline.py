@@ -22,7 +22,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import pyarrow as pa
 
 from analysis.readers import display_name
@@ -33,7 +32,7 @@ from analysis.metadata import ReportMeta, file_dates, inherit_file_district, pag
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
 from analysis.schema import TABLES
 from analysis.split import ReportDraft, split_reports
-from analysis.widths import Simplifier, read_simplifier, simplify, width_forms_script
+from analysis.widths import Simplifier, read_simplifier, simplify, wide_share, width_forms_script
 
 TEXTRANK_TOP_K = 20
 
@@ -289,15 +288,6 @@ def build_context(data: bytes, source_file: str, res: Resources, *, content_hash
 MIN_WIDE_SHARE = 0.25
 
 
-def wide_share(text: str) -> float:
-    """The share of `text`'s characters from U+2E80 on: CJK ideographs and punctuation,
-    full-width forms (not Latin, accented or not)."""
-    if not text:
-        return 0.0
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    return float(np.count_nonzero(codes >= 0x2E80)) / len(codes)
-
-
 def _report(content_hash: str, no: int, draft: ReportDraft, meta: ReportMeta, names: set[str], starts: set[str], res: Resources) -> Report:
     # The whole report is width-normalised in one pass (both forms, see widths.py);
     # each paragraph's forms are slices of it, as the normalisation keeps lengths.
@@ -445,7 +435,7 @@ def report_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         "position": [r.meta.position for r in rs],
         "organization": [r.meta.organization for r in rs],
         "district": [r.meta.district for r in rs],
-        "regions": [[r.meta.district, *res.gazetteer.ancestors(r.meta.district)] if r.meta.district else [] for r in rs],
+        "regions": [res.gazetteer.chain(r.meta.district) for r in rs],
         "benchmarks": [r.meta.benchmarks for r in rs],
         "date": [r.meta.date for r in rs],
         "date_source": [r.meta.date_source for r in rs],
@@ -577,7 +567,7 @@ def benchmark_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
         for bench in r.meta.benchmarks:
             hits = [i for i, districts in enumerate(found) if bench in districts]
             mix = Counter(t for i in hits for t in para_themes[i])
-            rows.append((r.report_id, r.meta.district, bench, [bench, *res.gazetteer.ancestors(bench)], len(hits),
+            rows.append((r.report_id, r.meta.district, bench, res.gazetteer.chain(bench), len(hits),
                          [t for t, _ in mix.most_common()]))
     return _transpose(rows, ["report_id", "district", "benchmark", "benchmark_regions", "n_mentions", "themes"])
 

@@ -127,6 +127,15 @@ def _thousands(work: np.ndarray, commas: np.ndarray) -> np.ndarray:
     return c[ok]
 
 
+def wide_share(text: str) -> float:
+    """The share of `text`'s characters from U+2E80 on: CJK ideographs and punctuation,
+    full-width forms (not Latin, accented or not)."""
+    if not text:
+        return 0.0
+    code = _codes(text)
+    return float(np.count_nonzero(code >= 0x2E80)) / len(code)
+
+
 def simplify(text: str, simplifier: Simplifier) -> str:
     """`text` with every traditional character of the table simplified, whatever their
     number (a paragraph of a report `width_forms_script` read as traditional); same length."""

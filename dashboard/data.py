@@ -675,11 +675,10 @@ def _benchmark_edges(_c: Corpus, key: str, flt: Filter, level: str) -> pd.DataFr
         keep = (rix >= 0) & mask[np.maximum(rix, 0)]
         b, rix = b[keep], rix[keep]
     regions = _c.reports["regions"]
-    learners = [regions.iat[i] if i >= 0 else (d,) for i, d in zip(rix.tolist(), b["district"])]
-    learnt = b["benchmark_regions"] if "benchmark_regions" in b else b["benchmark"].map(lambda m: (m,))
+    learner_chains = [regions.iat[i] if i >= 0 else (d,) for i, d in zip(rix.tolist(), b["district"])]
     # a few thousand rows at most: plain loops beat pandas' per-group machinery here
     edges: dict[tuple[str, str], list] = {}
-    for rid, chain, bchain, n, themes in zip(b["report_id"], learners, learnt, b["n_mentions"], b["themes"]):
+    for rid, chain, bchain, n, themes in zip(b["report_id"], learner_chains, b["benchmark_regions"], b["n_mentions"], b["themes"]):
         d, m = region_at(chain, level), region_at(bchain, level)
         if not d or not m or not isinstance(d, str) or not isinstance(m, str):
             continue

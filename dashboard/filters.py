@@ -88,14 +88,6 @@ def _by_frequency(values: pd.Series) -> tuple[str, ...]:
     return tuple(k for k, _ in order)
 
 
-def regions(reports: pd.DataFrame) -> pd.Series:
-    """Each report's district and the divisions it lies in (`reports.regions`, tuples); a
-    frame without that column (a store of schema 3, a test's table): the district alone."""
-    if "regions" in reports:
-        return reports["regions"]
-    return reports["district"].map(lambda d: (d,) if isinstance(d, str) and d else ())
-
-
 def filter_options(reports: pd.DataFrame, report_themes: pd.DataFrame) -> FilterOptions:
     """Choices for every filter, from the whole corpus (not narrowed by other filters,
     so a shared link stays valid whatever else is selected)."""
@@ -106,9 +98,9 @@ def filter_options(reports: pd.DataFrame, report_themes: pd.DataFrame) -> Filter
         themes=_by_frequency(report_themes["theme"]) if len(report_themes) else (),
         speakers=_by_frequency(speakers),
         # a district, and the cities and provinces holding reports' districts (山东省 selects all of them)
-        districts=_by_frequency(regions(reports).explode()) if len(reports) else (),
+        districts=_by_frequency(reports["regions"].explode()) if len(reports) else (),
         homes=_by_frequency(reports["district"]) if len(reports) else (),
-        enclosing={r: chain[i + 1 :] for chain in set(regions(reports)) for i, r in enumerate(chain)} if len(reports) else {},
+        enclosing={r: chain[i + 1 :] for chain in set(reports["regions"]) for i, r in enumerate(chain)} if len(reports) else {},
         files=tuple(sorted(set(reports["source_file"].dropna()))) if len(reports) else (),
         # whole years, so a link with a date a little outside the corpus still applies
         date_min=dt.date(lo.min().year, 1, 1) if len(lo) else None,
@@ -133,7 +125,7 @@ def filtered_mask(reports: pd.DataFrame, themes: pd.DataFrame, flt: Filter) -> n
         return mask
     if flt.district:  # the district or a division it lies in
         where = flt.district
-        mask &= np.fromiter((where in r for r in regions(reports)), dtype=bool, count=len(reports))
+        mask &= np.fromiter((where in r for r in reports["regions"]), dtype=bool, count=len(reports))
     if flt.file:
         mask &= (reports["source_file"] == flt.file).to_numpy(dtype=bool, na_value=False)
     if flt.speaker:

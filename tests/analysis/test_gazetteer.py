@@ -187,6 +187,7 @@ def test_a_report_does_not_learn_from_the_city_it_lies_in():
 
 @pytest.mark.parametrize("sentence, learnt_from", [
     ("下一步，徐州高新区将学习苏州经验。", ["苏州市"]),  # the zone learns: it is not learnt from
+    ("徐州高新区、淮安高新区将学习苏州工业园区经验。", ["苏州工业园区"]),  # a list learns as a whole
     ("济宁高新区赴潍坊高新区考察。", ["潍坊高新区"]),
     ("到潍坊高新区对标学习，深感震撼。", ["潍坊高新区"]),  # after 到: the place visited
     ("通过对长沙高新区考察学习，发现该区人员配备精良。", ["长沙高新区"]),

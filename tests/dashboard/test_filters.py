@@ -19,6 +19,7 @@ def _reports() -> pd.DataFrame:
         ("r4", "山亭区", "", (), "b.txt", ""),
     ]
     df = pd.DataFrame(rows, columns=["report_id", "district", "speaker", "speakers", "source_file", "date"])
+    df["regions"] = [(d,) for d in df["district"]]  # the district and the divisions it lies in
     bounds = [date_bounds(d) for d in df["date"]]
     df["date_lo"] = pd.to_datetime(pd.Series([b[0] for b in bounds], dtype=object))
     df["date_hi"] = pd.to_datetime(pd.Series([b[1] for b in bounds], dtype=object))
