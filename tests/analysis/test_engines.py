@@ -130,3 +130,33 @@ def test_engines_for_more_than_a_few_files_load_textrank_kernels(monkeypatch):
     with engines.make_engine("local", res, 2, 1, n_bytes=1000):
         pass
     assert loaded == [True]  # a rebuild of one file: bincount, no 0.12 s import
+
+
+def test_a_chunk_is_analysed_together_with_the_rows_of_file_by_file(tmp_path):
+    # analyse_chunk runs each step on all its files before the next
+    # (pipeline.analyse_files_columns): the same rows, in the same order, as each file
+    # alone - with an empty file, a file that is not Chinese and a file gone since it was
+    # hashed (its `files` row in its place) among the seeds.
+    from analysis.engines import analyse_chunk
+    from analysis.pipeline import Resources, analyse_file_columns, extend_columns, to_tables
+
+    res = Resources()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "english.txt").write_text("A page of English text, with 数字 in it. " * 20, encoding="utf-8")
+    paths = seeds[:2] + [tmp_path / "empty.txt", tmp_path / "gone.txt"] + seeds[2:] + [tmp_path / "english.txt"]
+    tasks = [Task(p, p.name, "%064x" % k, 1) for k, p in enumerate(paths)]
+    got = analyse_chunk(tasks, res)
+
+    alone: dict = {}
+    for t in tasks:
+        if t.path.exists():
+            extend_columns(alone, analyse_file_columns(t.path.read_bytes(), t.source_file, res, content_hash=t.content_hash))
+    statuses = [status for _, status, _, _ in got.files]
+    assert [f for f, _, _, _ in got.files] == [p.name for p in paths]
+    assert statuses == ["ok", "ok", "skipped", "skipped", "ok", "ok", "ok", "skipped"]
+    assert "gone.txt: cannot be read" in got.files[3][2] and "not Chinese text" in got.files[-1][2]
+    want = to_tables({name: cols for name, cols in alone.items() if name != "files"})
+    for name, table in want.items():
+        assert got.tables[name].equals(table), name
+    assert got.tables["files"].column("source_file").to_pylist() == [p.name for p in paths]

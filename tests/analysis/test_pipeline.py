@@ -118,11 +118,12 @@ def test_hand_made_reports_equal_the_plain_rule_paragraph_by_paragraph():
     # path) or kept whole (焦军波), one speaker, speakers in turn, one after another,
     # paragraphs without a speaker; with cold and warm per-token memos.
     from collections import Counter
+    from itertools import product
 
     from analysis import segment
     from analysis.metadata import ReportMeta
     from analysis.normalize import normalize_width
-    from analysis.pipeline import FileContext, _report, name_starts, term_count_columns
+    from analysis.pipeline import FileContext, _report, _Staged, name_starts, term_count_columns
     from analysis.split import ReportDraft
     from analysis.themes import paragraph_themes
 
@@ -135,9 +136,12 @@ def test_hand_made_reports_equal_the_plain_rule_paragraph_by_paragraph():
     res = Resources()
     for _ in range(2):
         for paragraphs in (glued, whole):
-            for speakers in turns:
+            for speakers, cut_whole in product(turns, (True, False)):
                 draft, meta = ReportDraft(paragraphs=paragraphs), ReportMeta(speaker="甲", paragraph_speakers=speakers)
-                r = _report("ab" * 32, 1, draft, meta, names, starts, res)
+                staged = _Staged.of(draft, meta, res)
+                # The report cut in one call (as the build does) and paragraph by paragraph.
+                words = res.segmenter.cut(staged.norm) if cut_whole and staged.one_call else None
+                r = _report("ab" * 32, 1, staged, words, names, starts, res)
                 plain = [segment.content_terms(merge_names(res.segmenter.tag(normalize_width(p)), names, starts), res.stopwords)
                          for p in paragraphs]
                 assert [p.terms for p in r.paragraphs] == plain
