@@ -21,6 +21,7 @@ from analysis.gazetteer import Gazetteer, Mention
 from analysis.scan import first_chars
 from analysis.sentences import sentence_spans
 from analysis.split import ReportDraft
+from analysis.numerals import date_digits
 from analysis.targets import number_value
 
 
@@ -67,7 +68,7 @@ def parse_byline(byline: str) -> tuple[str, str, str]:
 def parse_date(text: str) -> str:
     """ISO date from a header phrase; a date without a year stays empty (never guessed)."""
     if R.CN_DIGIT.search(text):
-        text = _cn_date_to_digits(text)
+        text = date_digits(text)  # 二〇二六年一月二十七日 -> 2026年1月27日
     if (m := R.FULL_DATE.search(text)) and (iso := _iso(int(m["y"]), int(m["m"]), int(m["d"]))):
         return iso
     if m := R.YEAR_MONTH.search(text):
@@ -182,20 +183,6 @@ def _content_date(value: str) -> str:
     if m := R.COMPACT_DATE.match(value):  # 20210425103000
         return _iso(int(m["y"]), int(m["m"]), int(m["d"]))
     return parse_date(value)
-
-
-def _cn_date_to_digits(text: str) -> str:
-    """二〇二六年一月二十七日 -> 2026年1月27日 (cn2an, the maintained converter)."""
-    import warnings
-
-    import cn2an
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # cn2an warns on any part it cannot convert
-        try:
-            return cn2an.transform(text, "cn2an")
-        except (ValueError, KeyError):
-            return text
 
 
 def home_district(draft: ReportDraft, organization: str, gazetteer: Gazetteer,

@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from analysis.numerals import NotPlain, chinese_number
 from analysis.scan import Scanner, chars_of, first_chars
 from analysis.sentences import sentence_spans
 from analysis.widths import width_forms
@@ -598,9 +599,13 @@ def number_value(s: str) -> Decimal | None:
     try:
         if s[0].isdigit():
             return Decimal(s.replace(",", ""))
-        import cn2an  # ~0.1 s to import: not before a Chinese numeral needs it (a rebuild, the app)
+        s = s.replace("點", "点")
+        try:
+            return chinese_number(s)
+        except NotPlain:  # an abbreviation (一百五), a digit string (二二), 廿: cn2an's to read
+            import cn2an  # 0.1-0.2 s to import: only for those (numerals.py)
 
-        return Decimal(str(cn2an.cn2an(s.replace("點", "点"), "normal")))
+            return Decimal(str(cn2an.cn2an(s, "normal")))
     except (ValueError, InvalidOperation, KeyError, IndexError, TypeError):
         return None
 
