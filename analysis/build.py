@@ -22,6 +22,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -31,13 +32,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import corpus
-from analysis.engines import (ChunkResult, InProcessEngine, Task, chunk_tasks, default_workers, die_with_parent,
-                              make_engine, spool_in, spool_out)
+from analysis.engines import (ChunkResult, InProcessEngine, Standby, Task, chunk_tasks, default_workers,
+                              die_with_parent, make_engine, spool_in, spool_out)
 from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_file_row, table_schema
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
-from analysis.store import (PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir, open_snapshot,
-                            map_parts, read_part, table_files)
+from analysis.store import (MANIFEST, PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir,
+                            open_snapshot, map_parts, read_part, table_files)
 
 DEFAULT_STORE = Path("store")
 TFIDF_TOP_K = 20
@@ -150,11 +151,17 @@ def build(
     res = res or Resources()
     out = Path(out)
     with build_lock(out, wait=wait):
-        inputs, stats = _hash_all(collect_inputs(paths), {} if rehash else _stat_cache(out))
-        previous = _previous(out, res.fingerprint())
+        standby = _standby(out, res, engine, workers)
+        try:
+            inputs, stats = _hash_all(collect_inputs(paths), {} if rehash else _stat_cache(out))
+            previous = _previous(out, res.fingerprint())
+        except BaseException:
+            if standby is not None:
+                standby.close()
+            raise
         build_dir = new_build_dir(out)
         try:
-            result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler)
+            result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler, standby)
             pq.write_table(pa.Table.from_pylist(stats, schema=STAT_SCHEMA), build_dir / STAT_FILE)
             result.store = out
             if result.n_files == 0 or result.ok:
@@ -172,8 +179,22 @@ def build(
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
+        finally:
+            if standby is not None:
+                standby.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _standby(out: Path, res: Resources, engine: str, workers: int | None) -> Standby | None:
+    """A worker getting ready for a small rebuild (engines.Standby), when this may be one:
+    the store has a build to update, the files are analysed in local processes on Linux,
+    and more than one core is allowed (the analysis runs beside the copy of reused rows)."""
+    if engine != "local" or not sys.platform.startswith("linux") or default_workers(workers) <= 1:
+        return None
+    if not (out / MANIFEST).exists():
+        return None
+    return Standby(res)
 
 
 # What the last build saw of each file (hidden `_stat.parquet` in a build): a file whose
@@ -243,7 +264,7 @@ def _previous(out: Path, fingerprint: str) -> Snapshot | None:
     return snap
 
 
-def _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler) -> BuildResult:
+def _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler, standby=None) -> BuildResult:
     result = BuildResult(store=build_dir)
     changes = None
     if previous is not None:  # what changed since, so that only the keywords it can move are recomputed
@@ -272,7 +293,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
     if previous is not None:
         result.reused = len(reuse)
         _reuse_previous(previous, groups, reuse, writer, result, changes, merge_small=bool(todo))
-    _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes)
+    _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes, standby)
     writer.close()
     result.groups, result.groups_linked = writer.n_groups, writer.groups_linked
     if changes is not None:
@@ -297,20 +318,25 @@ def _size(path: Path) -> int:
 # --- analysis of new and changed files --------------------------------------------------------
 
 
-def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes=None) -> None:
+def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, changes=None, standby=None) -> None:
     if not todo:
         return
-    res.load()  # dictionaries read once here, shipped to the workers with the object
     tasks = [Task(f.path, f.source_file, f.content_hash, f.size) for f in todo]
     workers = default_workers(workers)  # the same count sizes the chunks and starts the workers
     chunks = chunk_tasks(tasks, workers)
     bar = _progress_bar(len(tasks), progress)
     try:
-        with make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks), spool=writer.build) as eng:
+        eng = make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks), spool=writer.build)
+        if not _beside_copy(eng, workers, writer):
+            if standby is not None:  # the work is not for it
+                standby.close()
+                standby = None
+            res.load()  # dictionaries read once here, shipped to the workers with the object
+        with eng:
             result.engine = eng.name
             if eng.ships_bytes:
                 chunks = ([Task(t.path, t.source_file, t.content_hash, t.size, _read_or_none(t.path)) for t in c] for c in chunks)
-            for chunk in _run(eng, chunks, workers, writer):
+            for chunk in _run(eng, chunks, workers, writer, standby):
                 _record(chunk, writer, result)
                 if changes is not None and "_tf" in chunk.tables:
                     changes.note(chunk.tables["_tf"], added=True)
@@ -339,22 +365,34 @@ class _NoBar:
         pass
 
 
-def _run(eng, chunks: list[list[Task]], workers: int, writer: PartWriter) -> Iterable[ChunkResult]:
+def _run(eng, chunks: list[list[Task]], workers: int, writer: PartWriter, standby: Standby | None = None) -> Iterable[ChunkResult]:
     """`eng.run(chunks)`; in-process work, when rows of reused files are still to copy
     (the writer's deferred work, `_reuse_previous`) and more than one worker is allowed,
-    in a forked process while this one copies (on Linux, where forking is safe and cheap)."""
-    if isinstance(eng, InProcessEngine) and workers > 1 and writer.deferred is not None and sys.platform.startswith("linux"):
-        return _run_beside_copy(eng, chunks, writer)
+    in another process while this one copies (on Linux, where forking is safe and cheap)."""
+    if _beside_copy(eng, workers, writer):
+        return _run_beside_copy(eng, chunks, writer, standby)
     return eng.run(chunks)
 
 
-def _run_beside_copy(eng: InProcessEngine, chunks: list[list[Task]], writer: PartWriter) -> list[ChunkResult]:
+def _beside_copy(eng, workers: int, writer: PartWriter) -> bool:
+    return isinstance(eng, InProcessEngine) and workers > 1 and writer.deferred is not None and sys.platform.startswith("linux")
+
+
+def _run_beside_copy(eng: InProcessEngine, chunks: list[list[Task]], writer: PartWriter, standby: Standby | None = None) -> list[ChunkResult]:
     """A small incremental build's two jobs on two cores: the analysis (pure Python) and
-    the copy of reused rows (Parquet reads and writes): ~0.4 s and ~0.25 s for one changed file.
-    Forked, not on a thread: a thread copying stalls on the GIL, which building the
-    tokenizer holds for 0.1 s at a time, and gained nothing when measured; the child has
-    the modules loaded already (engines' workers also load scipy). The rows come out in
-    the same order: the copy first, then the chunks."""
+    the copy of reused rows (Parquet reads and writes): ~0.3 s each for one changed file.
+    In the standby process when there is one (its tokenizer is built already: ~0.2 s
+    off this path), else in a process forked now. Not on a thread: a thread copying
+    stalls on the GIL, which building the tokenizer holds for 0.1 s at a time, and gained
+    nothing when measured. The rows come out in the same order: the copy first, then the
+    chunks."""
+    if standby is not None:
+        futures = [standby.submit(c, writer.build) for c in chunks]
+        writer.run_deferred()
+        try:
+            return [spool_in(f.result()) for f in futures]
+        except BrokenProcessPool:  # it died getting ready (a dictionary it could not read): here, then
+            return list(eng.run(chunks))
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         future = pool.submit(_analyse_spooled, eng, chunks, writer.build)
         writer.run_deferred()
@@ -461,27 +499,27 @@ def _copy_group(group: dict[str, Path], reuse: dict[str, str], writer: PartWrite
                 changes: corpus.Changes | None = None) -> None:
     prefixes = pa.array(sorted(h[:12] for h in reuse), pa.string())
     new_name = {h[:12]: name for h, name in reuse.items()}
-    tables = {}
-    for name in STORED:
-        if not reuse and name != "_tf":
-            continue  # nothing to copy; only the gone reports' terms to note
+
+    def kept(name: str) -> tuple[pa.Table, pa.Table | None]:
+        """(the rows of the reused files, renamed; for `_tf`, the rows of the others)."""
         key = "content_hash" if name == "files" else "report_id"
         t = read_part(group[name])
-        prefix = pc.utf8_slice_codeunits(t[key], 0, 12)
-        kept = pc.is_in(prefix, value_set=prefixes)
-        if name == "_tf" and changes is not None:
-            changes.note(t.filter(pc.invert(kept)), added=False)
-        t = t.filter(kept)
-        if t.num_rows and "source_file" in t.column_names:
-            names = pa.array([new_name[p] for p in pc.utf8_slice_codeunits(t[key], 0, 12).to_pylist()], pa.string())
-            t = t.set_column(t.column_names.index("source_file"), "source_file", names)
-        if name == "reports":
-            result.n_reports += t.num_rows
-        if name == "files":
-            result.n_files += t.num_rows
-        tables[name] = t
+        mask = pc.is_in(pc.utf8_slice_codeunits(t[key], 0, 12), value_set=prefixes)
+        mine, gone = t.filter(mask), (t.filter(pc.invert(mask)) if name == "_tf" else None)
+        if mine.num_rows and "source_file" in mine.column_names:
+            renamed = pa.array([new_name[p] for p in pc.utf8_slice_codeunits(mine[key], 0, 12).to_pylist()], pa.string())
+            mine = mine.set_column(mine.column_names.index("source_file"), "source_file", renamed)
+        return mine, gone
+
+    names = [name for name in STORED if reuse or name == "_tf"]  # no reuse: only the gone reports' terms to note
+    # On threads, one table each: pyarrow decodes and filters without the GIL.
+    tables = dict(zip(names, map_parts(kept, names)))
+    if changes is not None:
+        changes.note(tables["_tf"][1], added=False)
     if reuse:
-        writer.add(tables)
+        result.n_reports += tables["reports"][0].num_rows
+        result.n_files += tables["files"][0].num_rows
+        writer.add({name: mine for name, (mine, _) in tables.items()})
 
 
 # --- corpus-wide tables -------------------------------------------------------------------------------

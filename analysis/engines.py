@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections import deque
 from contextlib import contextmanager
+from importlib import import_module
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -181,9 +182,40 @@ def _init_worker(res: Resources) -> None:
     die_with_parent()
     _WORKER_RES = res.load()
     _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
+    import_module("analysis.targets")  # and the target patterns compiled
     _load_kernels()  # inherited when forked from the driver; loaded here otherwise
     gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again
     gc.set_threshold(*GC_THRESHOLD)
+
+
+def _init_standby(res: Resources) -> None:
+    """`_init_worker` without TextRank's kernels: a standby's work is small (see Standby)."""
+    global _WORKER_RES
+    die_with_parent()
+    _WORKER_RES = res.load()
+    _ = _WORKER_RES.segmenter.tag("预热")
+    import_module("analysis.targets")  # its patterns compiled now, not in the task (see pipeline.target_columns)
+
+
+class Standby:
+    """One worker forked before the build knows its work, reading the dictionaries and
+    building the tokenizer (~0.2 s) while the driver lists, hashes and checks the inputs:
+    the analysis of a small rebuild (build._run_beside_copy) then starts at once. Linux
+    only (forked); closed, used or not, when the build knows it has other work."""
+
+    def __init__(self, res: Resources):
+        import multiprocessing
+
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_init_standby, initargs=(res,))
+        self._pool.submit(int)  # the pool forks its process on the first submit: now
+
+    def submit(self, chunk: list[Task], spool: Path):
+        """The future of `_worker_chunk(chunk, spool)` in the standby process."""
+        return self._pool.submit(_worker_chunk, chunk, spool)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _load_kernels() -> None:

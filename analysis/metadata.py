@@ -21,8 +21,7 @@ from analysis.gazetteer import Gazetteer, Mention
 from analysis.scan import first_chars
 from analysis.sentences import sentence_spans
 from analysis.split import ReportDraft
-from analysis.numerals import date_digits
-from analysis.targets import number_value
+from analysis.numerals import date_digits, number_value
 
 
 @dataclass

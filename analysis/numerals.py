@@ -11,7 +11,8 @@ worker or an upload paid that for the 三 of 三个百分点.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -93,6 +94,23 @@ def _section(s: str, *, leading: bool) -> int:
     if zero:  # a trailing 零 (二百零)
         raise NotPlain(s)
     return value
+
+
+@lru_cache(maxsize=8192)
+def number_value(s: str) -> Decimal | None:
+    """Decimal value of an Arabic ("1,350.97") or Chinese ("二十五", "十", "三十六点九") number."""
+    try:
+        if s[0].isdigit():
+            return Decimal(s.replace(",", ""))
+        s = s.replace("點", "点")
+        try:
+            return chinese_number(s)
+        except NotPlain:  # an abbreviation (一百五), a digit string (二二), 廿: cn2an's to read
+            import cn2an  # 0.1-0.2 s to import: only for those (see the module doc)
+
+            return Decimal(str(cn2an.cn2an(s, "normal")))
+    except (ValueError, InvalidOperation, KeyError, IndexError, TypeError):
+        return None
 
 
 CN_YEAR = re.compile(r"[〇○零一二三四五六七八九]{4}(?=\s*年)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import chain
 from operator import itemgetter
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from analysis.readers import display_name
 from analysis import gazetteer as gaz
-from analysis import keywords, segment, targets, themes
+from analysis import keywords, segment, themes
 from analysis.clean import clean_text
 from analysis.metadata import ReportMeta, file_dates, inherit_file_district, page_date, report_metadata
 from analysis.readers import DEFAULT_MAX_BYTES, Document, IngestError, read_bytes
@@ -605,14 +605,17 @@ def _transpose(rows: list[tuple], names: list[str]) -> dict[str, list]:
     return {n: list(col) for n, col in zip(names, zip(*rows))}
 
 
+# targets.quantity_rows gives the fields of targets.Quantity as tuples: the stored ones
+# are all but the first two (start, end) (tests/analysis/test_pipeline.py checks).
 _TARGET_FIELDS = ["sentence", "span", "indicator", "value", "value_max", "unit", "value_normalised",
                   "unit_normalised", "hedge", "deadline", "kind"]
-# targets.quantity_rows gives the fields of targets.Quantity as tuples: the stored ones
-# are all but the first two (start, end).
-assert [f.name for f in fields(targets.Quantity)][2:] == _TARGET_FIELDS
 
 
 def target_columns(ctx: FileContext, res: Resources) -> dict[str, list]:
+    # Imported here: compiling its patterns is ~0.07 s of every process importing it, and
+    # a build's driver (a one-file rebuild's critical path) never extracts targets.
+    from analysis import targets
+
     rows = [
         (r.report_id, i, p.speaker, r.meta.district) + q[2:]
         for r in ctx.reports

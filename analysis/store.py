@@ -289,10 +289,17 @@ class PartWriter:
         self.run_deferred()
         if not self._buffered and not any(self._buffer.values()):
             return
-        for name, schema in self.schemas.items():
+        def write(item: tuple[str, pa.Schema]) -> None:
+            name, schema = item
             tables = self._buffer[name]
             table = pa.concat_tables(tables) if tables else schema.empty_table()
             _write_parquet(table, self._part(name, self.n_groups), schema, name)
+
+        # On threads: pyarrow encodes and compresses without the GIL. The tables of a
+        # group of copied rows (a small rebuild, beside a short analysis) are written on
+        # both cores; a full build's driver shares them with the workers either way.
+        map_parts(write, list(self.schemas.items()))
+        for tables in self._buffer.values():
             tables.clear()
         self._buffered = 0
         self.n_groups += 1

@@ -64,10 +64,9 @@ import bisect
 import re
 import string
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from analysis.numerals import NotPlain, chinese_number
+from analysis.numerals import number_value
 from analysis.scan import Scanner, chars_of, first_chars
 from analysis.sentences import sentence_spans
 from analysis.widths import width_forms
@@ -591,23 +590,6 @@ def _bad_chinese(w: str, m: re.Match) -> bool:
 
 def _is_word_char(text: str, pos: int) -> bool:
     return pos < len(text) and (text[pos].isalnum())
-
-
-@lru_cache(maxsize=8192)
-def number_value(s: str) -> Decimal | None:
-    """Decimal value of an Arabic ("1,350.97") or Chinese ("二十五", "十", "三十六点九") number."""
-    try:
-        if s[0].isdigit():
-            return Decimal(s.replace(",", ""))
-        s = s.replace("點", "点")
-        try:
-            return chinese_number(s)
-        except NotPlain:  # an abbreviation (一百五), a digit string (二二), 廿: cn2an's to read
-            import cn2an  # 0.1-0.2 s to import: only for those (numerals.py)
-
-            return Decimal(str(cn2an.cn2an(s, "normal")))
-    except (ValueError, InvalidOperation, KeyError, IndexError, TypeError):
-        return None
 
 
 @lru_cache(maxsize=8192)

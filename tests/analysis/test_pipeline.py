@@ -189,3 +189,24 @@ def test_a_file_not_in_chinese_is_named_and_not_made_a_report():
     # a Chinese report with an English abstract is still a report
     mixed = "Abstract: the zone grew fast this year.\n" * 3 + "2024年，全区地区生产总值增长6.5%，力争明年增长7%以上，新增高新技术企业50家。" * 6
     assert analyse_file(mixed.encode(), "mixed.txt", Resources())["reports"]
+
+
+def test_stored_target_columns_are_the_quantity_fields_after_start_and_end():
+    # target_columns stores targets.quantity_rows' tuples without their first two fields.
+    from dataclasses import fields
+
+    from analysis import targets
+    from analysis.pipeline import _TARGET_FIELDS
+
+    assert [f.name for f in fields(targets.Quantity)][:2] == ["start", "end"]
+    assert [f.name for f in fields(targets.Quantity)][2:] == _TARGET_FIELDS
+
+
+def test_the_build_driver_does_not_compile_the_target_patterns():
+    # A one-file rebuild's driver never extracts targets: importing the build must not
+    # import targets.py (~0.07 s of compiling patterns on the rebuild's critical path).
+    import subprocess
+    import sys
+
+    code = "import sys, analysis.build, analysis.__main__; assert 'analysis.targets' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], check=True)
