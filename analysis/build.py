@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -270,6 +271,7 @@ def _write_build(inputs, previous, build_dir, res, workers, progress, engine, sc
     if previous is not None:  # what changed since, so that only the keywords it can move are recomputed
         changes = corpus.Changes(previous.table_path("keywords"), previous.path / "_df.parquet",
                                  int(previous.manifest.get("n_reports", -1)), previous.path / "_cand.parquet")
+        changes.prefetch()
     writer = PartWriter(build_dir, {name: table_schema(name) for name in STORED}, GROUP_BYTES)
     groups = _groups(previous) if previous is not None else []
     reusable = _reusable(groups)
@@ -505,7 +507,7 @@ def _copy_group(group: dict[str, Path], reuse: dict[str, str], writer: PartWrite
         key = "content_hash" if name == "files" else "report_id"
         t = read_part(group[name])
         mask = pc.is_in(pc.utf8_slice_codeunits(t[key], 0, 12), value_set=prefixes)
-        mine, gone = t.filter(mask), (t.filter(pc.invert(mask)) if name == "_tf" else None)
+        mine, gone = _rows_where(t, mask), (_rows_where(t, pc.invert(mask)) if name == "_tf" else None)
         if mine.num_rows and "source_file" in mine.column_names:
             renamed = pa.array([new_name[p] for p in pc.utf8_slice_codeunits(mine[key], 0, 12).to_pylist()], pa.string())
             mine = mine.set_column(mine.column_names.index("source_file"), "source_file", renamed)
@@ -520,6 +522,16 @@ def _copy_group(group: dict[str, Path], reuse: dict[str, str], writer: PartWrite
         result.n_reports += tables["reports"][0].num_rows
         result.n_files += tables["files"][0].num_rows
         writer.add({name: mine for name, (mine, _) in tables.items()})
+
+
+def _rows_where(t: pa.Table, mask: pa.ChunkedArray) -> pa.Table:
+    """`t.filter(mask)` as slices of `t`, without copying: a file's rows are consecutive,
+    so the rows kept in a copied group are a few runs (a group's paragraphs hold ~10 MB
+    of text, which a filter copied)."""
+    keep = mask.to_numpy(zero_copy_only=False)
+    edges = np.flatnonzero(np.diff(keep.astype(np.int8), prepend=0, append=0))
+    runs = [t.slice(a, b - a) for a, b in zip(edges[::2].tolist(), edges[1::2].tolist())]
+    return pa.concat_tables(runs) if runs else t.slice(0, 0)
 
 
 # --- corpus-wide tables -------------------------------------------------------------------------------

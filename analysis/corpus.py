@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,22 @@ class Changes:
     # Parts hard-linked from the previous build: they hold no new report, so they are
     # read only for a report whose candidates no longer decide or a term that became rarer.
     linked_parts: set[int] = field(default_factory=set)
+    _reads: dict[Path, Future] = field(default_factory=dict, repr=False, compare=False)
+
+    def prefetch(self) -> None:
+        """Start reading the previous build's keyword tables (read whole by the keyword step,
+        `read`) on threads: a one-file rebuild reads them while it hashes, copies and
+        analyses, not after (~0.1 s off its critical path)."""
+        pool = ThreadPoolExecutor(max_workers=3)
+        for path in (self.previous_keywords, self.previous_df, self.previous_cand):
+            if path is not None and path.exists():
+                self._reads[path] = pool.submit(read_part, path)
+        pool.shutdown(wait=False)
+
+    def read(self, path: Path) -> pa.Table:
+        """`read_part(path)`, prefetched if it was."""
+        future = self._reads.pop(path, None)
+        return future.result() if future is not None else read_part(path)
 
     def note(self, tf: pa.Table, *, added: bool) -> None:
         """Record the `_tf` rows of reports that were analysed (added) or dropped (removed)."""
@@ -343,7 +360,7 @@ def _top_k(weight: np.ndarray, starts: np.ndarray, lengths: np.ndarray, term_cod
 
 def _updated_df(changes: Changes) -> tuple[pa.Table, pa.Table]:
     """(the new `_df` table, the (term, n) changes of document frequency)."""
-    previous = read_part(changes.previous_df).cast(DF_SCHEMA)
+    previous = changes.read(changes.previous_df).cast(DF_SCHEMA)
     delta = changes.delta()
     if delta.num_rows == 0:
         return previous, delta
@@ -374,9 +391,9 @@ def _incremental(tf_parts: list[Path], textrank_parts: list[Path], changes: Chan
         "term": changed.filter(pa.array(found)),
         "idf": idf_of(df_table["df"].to_numpy()[pos[found]], df_table["background"].to_numpy()[pos[found]], n_reports, alpha),
     })
-    everything = read_part(changes.previous_keywords).cast(KEYWORDS_SCHEMA)
+    everything = changes.read(changes.previous_keywords).cast(KEYWORDS_SCHEMA)
     previous = everything.filter(pc.equal(everything["method"], "tfidf"))
-    candidates = read_part(changes.previous_cand).cast(CAND_SCHEMA)
+    candidates = changes.read(changes.previous_cand).cast(CAND_SCHEMA)
     candidates = candidates.filter(pc.invert(pc.is_in(candidates["report_id"], value_set=_ids(changes.removed_reports))))
     updated_kw, updated_cand, short = _from_candidates(candidates, changed_idf, top_k)
     rarer = changed_idf.filter(pc.is_in(changed_idf["term"], value_set=delta.filter(pc.less(delta["n"], 0))["term"]))
