@@ -156,30 +156,26 @@ def build(
         try:
             inputs, stats = _hash_all(collect_inputs(paths), {} if rehash else _stat_cache(out))
             previous = _previous(out, res.fingerprint())
-        except BaseException:
-            if standby is not None:
-                standby.close()
-            raise
-        build_dir = new_build_dir(out)
-        try:
-            result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler, standby)
-            pq.write_table(pa.Table.from_pylist(stats, schema=STAT_SCHEMA), build_dir / STAT_FILE)
-            result.store = out
-            if result.n_files == 0 or result.ok:
-                manifest = {
-                    "schema_version": SCHEMA_VERSION,
-                    "fingerprint": res.fingerprint(),
-                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                    "n_files": result.n_files,
-                    "n_reports": result.n_reports,
-                    "skipped": result.skipped,
-                }
-                commit(out, build_dir, manifest)
-            else:
+            build_dir = new_build_dir(out)
+            try:
+                result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler, standby)
+                pq.write_table(pa.Table.from_pylist(stats, schema=STAT_SCHEMA), build_dir / STAT_FILE)
+                result.store = out
+                if result.n_files == 0 or result.ok:
+                    manifest = {
+                        "schema_version": SCHEMA_VERSION,
+                        "fingerprint": res.fingerprint(),
+                        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                        "n_files": result.n_files,
+                        "n_reports": result.n_reports,
+                        "skipped": result.skipped,
+                    }
+                    commit(out, build_dir, manifest)
+                else:
+                    shutil.rmtree(build_dir, ignore_errors=True)
+            except BaseException:
                 shutil.rmtree(build_dir, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(build_dir, ignore_errors=True)
-            raise
+                raise
         finally:
             if standby is not None:
                 standby.close()
@@ -329,10 +325,10 @@ def _analyse(todo, res, workers, progress, engine, scheduler, writer, result, ch
     bar = _progress_bar(len(tasks), progress)
     try:
         eng = make_engine(engine, res, workers, len(chunks), scheduler, n_bytes=sum(t.size for t in tasks), spool=writer.build)
-        if not _beside_copy(eng, workers, writer):
-            if standby is not None:  # the work is not for it
-                standby.close()
-                standby = None
+        if standby is not None and not _beside_copy(eng, workers, writer):  # the work is not for it
+            standby.close()
+            standby = None
+        if standby is None:
             res.load()  # dictionaries read once here, shipped to the workers with the object
         with eng:
             result.engine = eng.name
@@ -389,12 +385,17 @@ def _run_beside_copy(eng: InProcessEngine, chunks: list[list[Task]], writer: Par
     nothing when measured. The rows come out in the same order: the copy first, then the
     chunks."""
     if standby is not None:
-        futures = [standby.submit(c, writer.build) for c in chunks]
+        try:
+            futures = [standby.submit(c, writer.build) for c in chunks]
+        except BrokenProcessPool:
+            futures = []
         writer.run_deferred()
         try:
-            return [spool_in(f.result()) for f in futures]
-        except BrokenProcessPool:  # it died getting ready (a dictionary it could not read): here, then
-            return list(eng.run(chunks))
+            if futures:
+                return [spool_in(f.result()) for f in futures]
+        except BrokenProcessPool:
+            pass
+        return list(eng.run(chunks))  # it died getting ready (a dictionary it could not read): here, then
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         future = pool.submit(_analyse_spooled, eng, chunks, writer.build)
         writer.run_deferred()

@@ -229,7 +229,7 @@ def analyse_files_columns(files: Iterable[tuple[bytes, str, str | None]], res: R
     source_file, h), in order: what the build's workers call on a chunk of files.
 
     Each step runs on all the files before the next (`build_contexts`, then table by
-    table): the same rows as file by file, for ~15 % less CPU on a chunk of a few MB
+    table): the same rows as file by file, for ~17 % less CPU on a chunk of a few MB
     (bench/README.md, tenth session). A step's code and data (the tokenizer's dictionary,
     the memos, the target patterns) stay in the processor's caches while it runs, where
     file by file the steps evicted each other's; the contexts of the chunk are held

@@ -239,3 +239,51 @@ def test_rows_where_is_filter_without_copying():
             t = pa.table({"a": np.arange(n), "s": [f"r{i}" for i in range(n)]})
             mask = pa.chunked_array([pa.array(rng.random(n) < p, pa.bool_())])
             assert _rows_where(t, mask).equals(t.filter(mask))
+
+
+def _edited_seeds(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    return corpus
+
+
+def _rebuild_one_edited(corpus: Path, out: Path) -> None:
+    first = sorted(corpus.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n补充：推进新材料产业发展，力争2027年产值达到100亿元。\n", encoding="utf-8")
+    result = build([corpus], out, workers=2, rehash=True)
+    assert result.analysed == 1 and result.reused == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the standby worker is forked: Linux only")
+@pytest.mark.parametrize("standby_dies", [False, True])
+def test_a_one_file_rebuild_runs_in_the_standby_worker_or_without_it(tmp_path, monkeypatch, standby_dies):
+    # A rebuild of an existing store forks a standby worker at once (engines.Standby);
+    # the changed file is analysed there, beside the copy of the other files' rows. If
+    # it died getting ready, the file is analysed here. Either way: the rows of a full
+    # build of the edited corpus (the changed file's rows come last, so compared as sets).
+    from analysis import engines
+
+    corpus = _edited_seeds(tmp_path)
+    out = tmp_path / "store"
+    build([corpus], out, workers=1)
+    submitted = []
+    real_submit = engines.Standby.submit
+    monkeypatch.setattr(engines.Standby, "submit", lambda self, chunk, spool: submitted.append(chunk) or real_submit(self, chunk, spool))
+    if standby_dies:
+        def broken(res):
+            raise OSError("a dictionary could not be read")
+
+        real_init = engines.Standby.__init__
+
+        def dead_by_submit(self, res):  # dead before the work is submitted (it may die after, too)
+            real_init(self, res)
+            assert self.ready.exception(timeout=30) is not None
+        monkeypatch.setattr(engines, "_init_standby", broken)
+        monkeypatch.setattr(engines.Standby, "__init__", dead_by_submit)
+    _rebuild_one_edited(corpus, out)
+    assert len(submitted) == 1 or standby_dies
+    full = build([corpus], tmp_path / "full", workers=1)
+    assert full.analysed == 5
+    for name in TABLES:
+        rows = [sorted(map(repr, open_snapshot(o).read(name).to_pylist())) for o in (out, tmp_path / "full")]
+        assert rows[0] == rows[1] and rows[0], name
