@@ -16,6 +16,7 @@ only new and changed files are analysed.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -152,10 +153,11 @@ def build(
     res = res or Resources()
     out = Path(out)
     with build_lock(out, wait=wait):
-        standby = _standby(out, res, engine, workers)
+        fingerprint = res.fingerprint()
+        standby = _standby(out, fingerprint, res, engine, workers)
         try:
             inputs, stats = _hash_all(collect_inputs(paths), {} if rehash else _stat_cache(out))
-            previous = _previous(out, res.fingerprint())
+            previous = _previous(out, fingerprint)
             build_dir = new_build_dir(out)
             try:
                 result = _write_build(inputs, previous, build_dir, res, workers, progress, engine, scheduler, standby)
@@ -164,7 +166,7 @@ def build(
                 if result.n_files == 0 or result.ok:
                     manifest = {
                         "schema_version": SCHEMA_VERSION,
-                        "fingerprint": res.fingerprint(),
+                        "fingerprint": fingerprint,
                         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
                         "n_files": result.n_files,
                         "n_reports": result.n_reports,
@@ -183,14 +185,19 @@ def build(
     return result
 
 
-def _standby(out: Path, res: Resources, engine: str, workers: int | None) -> Standby | None:
+def _standby(out: Path, fingerprint: str, res: Resources, engine: str, workers: int | None) -> Standby | None:
     """A worker getting ready for a small rebuild (engines.Standby), when this may be one:
-    the store has a build to update, the files are analysed in local processes on Linux,
-    and more than one core is allowed (the analysis runs beside the copy of reused rows)."""
+    the store has a build made with the same code and dictionaries to update, the files
+    are analysed in local processes on Linux, and more than one core is allowed (the
+    analysis runs beside the copy of reused rows)."""
     if engine != "local" or not sys.platform.startswith("linux") or default_workers(workers) <= 1:
         return None
-    if not (out / MANIFEST).exists():
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    if not isinstance(manifest, dict) or manifest.get("fingerprint") != fingerprint:
+        return None  # everything is analysed again, by the engine's workers
     return Standby(res)
 
 

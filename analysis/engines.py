@@ -178,23 +178,19 @@ def die_with_parent() -> None:
 
 
 def _init_worker(res: Resources) -> None:
-    global _WORKER_RES
-    die_with_parent()
-    _WORKER_RES = res.load()
-    _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
-    import_module("analysis.targets")  # and the target patterns compiled
+    _init_standby(res)
     _load_kernels()  # inherited when forked from the driver; loaded here otherwise
     gc.freeze()  # what a worker keeps for good (modules, dictionaries) is never scanned again
     gc.set_threshold(*GC_THRESHOLD)
 
 
 def _init_standby(res: Resources) -> None:
-    """`_init_worker` without TextRank's kernels: a standby's work is small (see Standby)."""
+    """What every worker does first (a standby only this: its work is small, see Standby)."""
     global _WORKER_RES
     die_with_parent()
     _WORKER_RES = res.load()
-    _ = _WORKER_RES.segmenter.tag("预热")
-    import_module("analysis.targets")  # its patterns compiled now, not in the task (see pipeline.target_columns)
+    _ = _WORKER_RES.segmenter.tag("预热")  # the tokenizer is built now, not in the first task
+    import_module("analysis.targets")  # and the target patterns compiled (see pipeline.target_columns)
 
 
 class Standby:

@@ -197,9 +197,9 @@ class FileContext:
 
 def analyse_file(data: bytes, source_file: str, res: Resources, *, content_hash: str | None = None) -> dict[str, list[dict]]:
     """Rows of every file-scope table for one file (a `files` row even when it is unreadable)."""
-    ctx = build_context(data, source_file, res, content_hash=content_hash)
-    rows = {name: _rows(TABLES[name].builder_fn()(ctx, res)) for name in FILE_TABLES}
-    rows["textrank"] = _rows(textrank_columns(ctx))
+    columns = analyse_file_columns(data, source_file, res, content_hash=content_hash)
+    rows = {name: _rows(columns[name]) for name in FILE_TABLES}
+    rows["textrank"] = _rows(columns["_textrank"])
     return rows
 
 

@@ -287,3 +287,21 @@ def test_a_one_file_rebuild_runs_in_the_standby_worker_or_without_it(tmp_path, m
     for name in TABLES:
         rows = [sorted(map(repr, open_snapshot(o).read(name).to_pylist())) for o in (out, tmp_path / "full")]
         assert rows[0] == rows[1] and rows[0], name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the standby worker is forked: Linux only")
+def test_a_standby_worker_is_started_only_for_a_store_built_with_the_same_code_and_dictionaries(seed_store, tmp_path):
+    # A build after a dictionary or code change analyses every file in the engine's
+    # workers: a standby would be a process started for nothing.
+    from analysis.pipeline import Resources
+
+    out, _ = seed_store
+    res = Resources()
+    fingerprint = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["fingerprint"]
+    assert build_mod._standby(tmp_path / "none", fingerprint, res, "local", 2) is None  # no store yet
+    assert build_mod._standby(out, "another", res, "local", 2) is None
+    assert build_mod._standby(out, fingerprint, res, "local", 1) is None
+    assert build_mod._standby(out, fingerprint, res, "dask", 2) is None
+    standby = build_mod._standby(out, fingerprint, res, "local", 2)
+    assert standby is not None
+    standby.close()
