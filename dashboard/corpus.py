@@ -17,10 +17,13 @@ What is held in memory is what every click needs, in the form the click needs it
 What is not held: the text of the paragraphs (a report's text is its paragraphs).
 It stays in the Parquet files and the views that show text (one report, the paragraphs
 behind a theme, keyword in context) read the row groups of the reports they need
-(`dashboard.paragraph_text`); DuckDB scans it only to count a term over the whole corpus.
+(`dashboard.paragraph_text`). A term is counted over the whole corpus with the
+character index (`dashboard.char_index`, mapped from its copy, made last by the loader
+threads), or by a DuckDB scan of the text until it is there.
 So the server's memory does not grow with the corpus's text, and its own (anonymous)
 memory grows with the reports and the themed paragraphs' codes only: a corpus of 10,000
-reports holds ~0.18 GB of its own, and ~0.7 GB in mapped pages the system can drop.
+reports holds ~0.18 GB of its own, and ~0.7 GB in mapped pages the system can drop
+(~1.4 GB once terms have been searched: the character index's pages).
 """
 
 from __future__ import annotations
@@ -42,9 +45,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.schema import TABLES
-from analysis.store import Snapshot, map_parts
+from analysis.store import Snapshot, map_parts, read_part
+from dashboard.char_index import CharIndex, from_files, piece_arrays, write_piece
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
-from dashboard.mapped import mapped
+from dashboard.mapped import mapped, mapped_written
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
@@ -308,6 +312,27 @@ def read_targets(snap: Snapshot, build: Path | None = None) -> pa.Table:
     return mapped(build, "targets", lambda: {"targets": one_chunk(snap.read("targets"))}, {"targets"})["targets"]
 
 
+SEARCHED_COLUMNS = ["report_id", "text", "text_simplified"]
+
+
+def read_char_index(snap: Snapshot, order: pa.Array, build: Path) -> CharIndex | None:
+    """The character index of the store's paragraphs (`dashboard.char_index`), mapped from
+    its copy in `build`, written part by part the first time (two parts at once). None
+    when the copy cannot be written (a read-only store): the callers scan the text."""
+    def write(folder: Path) -> None:
+        parts = list(enumerate(snap.part_paths("paragraphs")))
+        map_parts(lambda kp: write_piece(folder, kp[0], read_part(kp[1], SEARCHED_COLUMNS), order), parts, threads=2)
+
+    loaded = mapped_written(build, "char_index", write)
+    return None if loaded is None else from_files(loaded)
+
+
+def uploads_char_index(base: CharIndex | None, paragraphs: pa.Table, order: pa.Array) -> CharIndex | None:
+    """`base` (the store's index) and a piece of the uploaded paragraphs (`order`: the
+    report ids of the corpus with the uploads)."""
+    return None if base is None else base.stack(CharIndex.of([piece_arrays(paragraphs, order)]))
+
+
 INDEX_ARRAYS = ("indptr", "terms", "values")
 
 
@@ -463,7 +488,7 @@ class Corpus:
     def __init__(self, key: str, manifest: dict, tables: dict[str, pa.Table], keywords: KeywordTables,
                  text_sources: dict[str, str], text_db: duckdb.DuckDBPyConnection,
                  terms: Deferred, speaker_terms: Deferred, targets: Deferred, text_index: Deferred,
-                 uploads: tuple[str, ...] = (),
+                 char_index: Deferred, uploads: tuple[str, ...] = (),
                  parts: tuple[np.ndarray | None, dict[str, list[str]]] = (None, {})):
         self.key, self.manifest, self.uploads = key, manifest, uploads
         self.arrow = tables  # kept to stack uploads on
@@ -471,14 +496,16 @@ class Corpus:
         self.text_sources, self.text_db = text_sources, text_db
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
         self._terms, self._speaker_terms, self._targets, self._text_index = terms, speaker_terms, targets, text_index
+        self._char_index = char_index
         # Views made of those for the first visit of the comparison, targets and reader
         # pages (~0.3 s each at 10,000 reports), on the loader threads as well, once the
         # reading is done (made beside it, the server's memory peaked ~0.3 GB higher).
         self._target_view = Deferred(lambda: targets_view(self._after_reading().targets_arrow().to_pandas(), self.reports))
         self._term_totals = Deferred(lambda: self._after_reading().terms().by_report.totals(None)[0])
         # started in this order: what the comparison and keyword pages need first (a job
-        # only waits for jobs started before it, so two loader threads never deadlock)
-        self._deferred = (terms, text_index, targets, speaker_terms, self._term_totals, self._target_view)
+        # only waits for jobs started before it, so two loader threads never deadlock);
+        # the character index last: until it is there, a term is counted by a scan
+        self._deferred = (terms, text_index, targets, speaker_terms, self._term_totals, self._target_view, char_index)
         self.order = tables["reports"]["report_id"].combine_chunks()
         self.files = tables["files"].to_pandas()
         self.benchmarks = tables["benchmarks"].to_pandas()
@@ -533,8 +560,9 @@ class Corpus:
         speaker_terms = Deferred(lambda: read_speaker_terms(snap, order, terms.result().vocab, build))
         targets = Deferred(lambda: read_targets(snap, build))
         text_index = Deferred(lambda: ParagraphText.from_parts([str(p) for p in snap.part_paths("paragraphs")], order))
+        char_index = Deferred(lambda: read_char_index(snap, order, build))
         corpus = cls(snapshot_key(snap), dict(snap.manifest), tables, keywords, sources, text_connection(sources), terms,
-                     speaker_terms, targets, text_index, parts=report_parts(snap))
+                     speaker_terms, targets, text_index, char_index, parts=report_parts(snap))
         pa.default_memory_pool().release_unused()  # the read buffers (see _released)
         return corpus
 
@@ -564,10 +592,12 @@ class Corpus:
         key = base.key + "|uploads:" + ",".join(h[:12] for h in hashes)
         db = text_connection(base.text_sources, extra)
         part_of = None if base.part_of is None else np.concatenate([base.part_of, np.full(len(up_order), -1)])
+        order = tables["reports"]["report_id"].combine_chunks()
+        chars = Deferred(lambda: uploads_char_index(base._char_index.result(), extra["paragraphs"].select(SEARCHED_COLUMNS), order))
         return cls(key, dict(base.manifest), tables, keywords, base.text_sources, db,
                    terms, Deferred(speaker_terms), Deferred(lambda: _stack(base.targets_arrow(), extra["targets"])),
                    Deferred(lambda: base.text_index() and base.text_index().with_uploads(extra["paragraphs"], up_order)),
-                   hashes, parts=(part_of, base.part_files))
+                   chars, hashes, parts=(part_of, base.part_files))
 
     # -- lazily loaded parts --
 
@@ -611,6 +641,11 @@ class Corpus:
     def text_index(self) -> ParagraphText | None:
         """Where each report's paragraphs are stored (None: a store written otherwise)."""
         return self._text_index.result()
+
+    def char_index(self) -> CharIndex | None:
+        """Where each character of the text is (`dashboard.char_index`), once it is made;
+        None before (asking never waits) or when it cannot be made."""
+        return self._char_index.result() if self._char_index.done() else None
 
 
     # -- queries --

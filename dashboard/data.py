@@ -302,9 +302,9 @@ class KwicTotals:
 def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.DataFrame, KwicTotals, np.ndarray]:
     mask = mask_for(_c, flt)
     rix = np.arange(len(_c.reports)) if mask is None else np.flatnonzero(mask)
-    if _c.reads_cheaply(rix):  # a few reports: read their paragraphs, count here
+    if _c.char_index() is None and _c.reads_cheaply(rix):  # a few reports: read their paragraphs, count here
         first, totals, per_report = _hit_paragraphs(_c, rix, term, limit)
-    else:  # much of the corpus: the term's counts in every report, from one scan per term
+    else:  # the term's counts in every report (from the character index, or one scan per term)
         mentions, paragraphs = term_hits(_c, term)
         per_report = mentions[rix]
         have = rix[paragraphs[rix] > 0]
@@ -330,22 +330,31 @@ def _kwic(_c: Corpus, key: str, flt: Filter, term: str, limit: int) -> tuple[pd.
 
 @st.cache_data(max_entries=64, ttl=TTL, show_spinner=False)
 def _term_hits(_c: Corpus, key: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    chars = _c.char_index()
+    if chars is not None:
+        return chars.counts(term, len(_c.reports))
+    return scan_term_hits(_c, term)
+
+
+def scan_term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """`term_hits` by a scan of all the text (before the character index is made)."""
     n = len(term)
-    hits = _c.sql(
+    hits = c.sql(
         f"""SELECT report_id, sum((length(t) - length(replace(t, ?, ''))) // {n}) AS mentions, count(*) AS paragraphs
             FROM (SELECT report_id, coalesce(text_simplified, text) AS t FROM {{paragraphs}})
             WHERE contains(t, ?) GROUP BY report_id""",
         None, [term, term],
     )
-    mentions, paragraphs = np.zeros(len(_c.reports), np.int64), np.zeros(len(_c.reports), np.int64)
-    rix = _c._by_id.reindex(hits["report_id"]).to_numpy()
+    mentions, paragraphs = np.zeros(len(c.reports), np.int64), np.zeros(len(c.reports), np.int64)
+    rix = c._by_id.reindex(hits["report_id"]).to_numpy()
     mentions[rix], paragraphs[rix] = hits["mentions"].to_numpy(), hits["paragraphs"].to_numpy()
     return mentions, paragraphs
 
 
 def term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
-    """Occurrences of `term` and paragraphs holding it, per report position: one scan of
-    all the text, kept per term, so a filter change on a large selection costs nothing."""
+    """Occurrences of `term` and paragraphs holding it, per report position, from the
+    character index (`dashboard.char_index`; 5-50 ms at 10,000 reports) or, until it is
+    made, one scan of all the text (~0.5 s); kept per term."""
     return _term_hits(c, c.key, term)
 
 

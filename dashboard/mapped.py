@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["MAPPED_DIR", "Mapped", "mapped", "mapped_folder"]
+__all__ = ["MAPPED_DIR", "Mapped", "mapped", "mapped_folder", "mapped_written"]
 
 MAPPED_DIR = "_mapped"
 _TABLE = ".arrow"
@@ -48,7 +48,7 @@ Mapped = dict[str, "np.ndarray | pa.Table"]
 
 # The modules whose code decides what a copy holds (the CSR layout of the term counts,
 # which columns are read): an upgrade that edits any of them writes the copies anew.
-_DERIVED_BY = ("corpus.py", "term_index.py", "mapped.py")
+_DERIVED_BY = ("corpus.py", "term_index.py", "mapped.py", "char_index.py")
 
 
 def _code_version() -> str:
@@ -90,16 +90,41 @@ def mapped(build: Path | None, name: str, make: Callable[[], Mapped], keys: set[
         return made
 
 
+def mapped_written(build: Path, name: str, write: Callable[[Path], None]) -> Mapped | None:
+    """The arrays `write(folder)` saves there as `.npy` files (keyed by file stem),
+    memory-mapped from the copy `name` in `build` (written the first time): for a copy
+    too large to hold whole while writing it. None when it cannot be written or read."""
+    folder = mapped_folder(build, name)
+    try:
+        if not folder.is_dir():
+            _publish(folder, write)
+            _remove_other_versions(folder, name)
+        return _load(folder)
+    except (OSError, ValueError) as err:
+        log.warning("%s: no mapped copy (%s)", folder, err)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
 def _save(folder: Path, items: Mapped) -> None:
+    _publish(folder, lambda tmp: _write(tmp, items))
+
+
+def _write(tmp: Path, items: Mapped) -> None:
+    for key, value in items.items():
+        if isinstance(value, pa.Table):
+            with pa.OSFile(str(tmp / f"{key}{_TABLE}"), "wb") as sink, pa.ipc.new_file(sink, value.schema) as writer:
+                writer.write_table(value)
+        else:
+            np.save(tmp / f"{key}{_ARRAY}", np.ascontiguousarray(value), allow_pickle=False)
+
+
+def _publish(folder: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)` into a temporary folder beside `folder`, renamed to it when whole."""
     folder.parent.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        for key, value in items.items():
-            if isinstance(value, pa.Table):
-                with pa.OSFile(str(tmp / f"{key}{_TABLE}"), "wb") as sink, pa.ipc.new_file(sink, value.schema) as writer:
-                    writer.write_table(value)
-            else:
-                np.save(tmp / f"{key}{_ARRAY}", np.ascontiguousarray(value), allow_pickle=False)
+        write(tmp)
         try:
             os.rename(tmp, folder)
         except OSError:

@@ -90,7 +90,7 @@ def test_the_code_version_follows_the_modules_that_derive_the_copies():
     from dashboard import mapped as module
 
     assert len(CODE_VERSION) == 12 and CODE_VERSION == module._code_version()
-    assert set(module._DERIVED_BY) == {"corpus.py", "term_index.py", "mapped.py"}
+    assert set(module._DERIVED_BY) == {"corpus.py", "term_index.py", "mapped.py", "char_index.py"}
     assert all((ROOT / "dashboard" / name).is_file() for name in module._DERIVED_BY)
 
 
@@ -176,8 +176,9 @@ def test_the_corpus_maps_its_term_counts_and_targets(store):
     first = Corpus.from_snapshot(snap)  # writes the copies
     first.start_loading()
     first.targets_frame()
+    first._char_index.result()  # the last of the loader threads' jobs
     assert sorted(p.name for p in (snap.path / MAPPED_DIR).iterdir()) == [
-        f"{name}-{CODE_VERSION}" for name in ("paragraph_tables", "speaker_terms", "targets", "terms")]
+        f"{name}-{CODE_VERSION}" for name in ("char_index", "paragraph_tables", "speaker_terms", "targets", "terms")]
     second = Corpus.from_snapshot(open_snapshot(store))  # maps them
     for c in (first, second):
         for name in ("themes", "speakers"):
@@ -195,6 +196,10 @@ def test_the_corpus_maps_its_term_counts_and_targets(store):
         assert np.array_equal(speakers.seg_speaker, decoded_speakers.seg_speaker)
         assert _is_mapped(terms.by_report.terms) and _is_mapped(speakers.by_speaker.values)
         assert c.targets_arrow().equals(decoded_targets) and c.targets_arrow().num_rows > 40
+        chars = c._char_index.result()
+        assert all(_is_mapped(p.codes) and _is_mapped(p.postings) for p in chars.pieces)
+        counted = chars.counts("高新区", len(c.reports))
+        assert [a.tolist() for a in counted] == [a.tolist() for a in data.scan_term_hits(c, "高新区")]
     # what the pages show is the same either way
     flt = Filter(district="济宁高新区")
     assert data.term_ranking(second, flt, "count", limit=30).equals(data.term_ranking(first, flt, "count", limit=30))

@@ -199,6 +199,13 @@ def test_uploads_stack_on_the_store(corpus, stored):
         assert everything.get(term, 0) == base.get(term, 0) + want.get(term, 0) > 0
     hits, totals = data.kwic(up, only, "独角兽")
     assert totals.reports == 1 and hits["report_id"].tolist() == [rid]
+    # the character index of the store and the uploads counts as the scan does
+    for term in ("发展", "创新"):
+        mentions, paragraphs = up._char_index.result().counts(term, len(up.reports))
+        scanned = data.scan_term_hits(up, term)
+        assert mentions.tolist() == scanned[0].tolist() and paragraphs.tolist() == scanned[1].tolist()
+        assert mentions[-n_new:].sum() == sum(p["text"].count(term) for p in rows["paragraphs"])
+    assert mentions[-n_new:].sum() > 0
     said = pd.DataFrame(rows["term_counts"]).query("speaker == '张三'").groupby("term")["count"].sum()
     _, own = data.group_summary(up, Filter(), "speaker", "张三", top=None)
     assert len(said) > 0 and own.set_index("term")["count"].sort_index().to_dict() == said.sort_index().to_dict()
@@ -261,21 +268,40 @@ def test_text_is_read_from_the_parts_holding_the_selected_reports(tmp_path, monk
     assert len(ev) > 0 and all(text_of[(r, p)] == t for r, p, t in zip(ev["report_id"], ev["paragraph_no"], ev["text"]))
 
 
-@pytest.mark.parametrize("term,limit", [("发展", 500), ("发展", 7), ("高新区", 3), ("不存在的词语", 500)])
-def test_kwic_by_report_reads_equals_kwic_by_scan(corpus, stored, monkeypatch, term, limit):
-    """Keyword in context reads a few reports' paragraphs, or scans the text for a large
-    selection: both give the same sentences and totals, and the totals are the plain counts."""
+@pytest.fixture(scope="module")
+def char_index(store, corpus):
+    from dashboard.corpus import read_char_index
+
+    snap = open_snapshot(store)
+    return read_char_index(snap, corpus.order, snap.path)
+
+
+def _kwic_ways(corpus, char_index, monkeypatch):
+    """Each way keyword in context can count: reading the selection's paragraphs, a scan
+    of all the text, the character index (each forced in turn)."""
     from dashboard.corpus import Corpus as C
 
+    for way, cheap, index in (("reads", True, None), ("scan", False, None), ("index", False, char_index)):
+        monkeypatch.setattr(C, "reads_cheaply", lambda self, rix, cheap=cheap: cheap)
+        monkeypatch.setattr(C, "char_index", lambda self, index=index: index)
+        yield way
+
+
+@pytest.mark.parametrize("term,limit", [("发展", 500), ("发展", 7), ("高新区", 3), ("不存在的词语", 500)])
+def test_kwic_by_report_reads_equals_kwic_by_scan(corpus, stored, char_index, monkeypatch, term, limit):
+    """Keyword in context reads a few reports' paragraphs, or scans the text for a large
+    selection, or counts with the character index: all give the same sentences and
+    totals, and the totals are the plain counts."""
     paragraphs = stored["paragraphs"]
     for flt in (Filter(), Filter(district=corpus.options.districts[0]), Filter(speaker=corpus.options.speakers[0])):
-        got = {}
-        for cheap in (True, False):
-            monkeypatch.setattr(C, "reads_cheaply", lambda self, rix, cheap=cheap: cheap)
-            got[cheap] = data._kwic.__wrapped__(corpus, corpus.key, flt, term, limit)
-        pd.testing.assert_frame_equal(got[True][0], got[False][0])
-        assert got[True][1] == got[False][1]
-        assert got[True][2].tolist() == got[False][2].tolist() and got[True][2].sum() == got[True][1].mentions
+        got = {way: data._kwic.__wrapped__(corpus, corpus.key, flt, term, limit)
+               for way in _kwic_ways(corpus, char_index, monkeypatch)}
+        for way in ("scan", "index"):
+            pd.testing.assert_frame_equal(got["reads"][0], got[way][0])
+            assert got["reads"][1] == got[way][1]
+            assert got["reads"][2].tolist() == got[way][2].tolist()
+        got[True] = got["reads"]
+        assert got[True][2].sum() == got[True][1].mentions
         chosen = paragraphs[paragraphs["report_id"].isin(set(_ids(corpus, flt)))]
         has = chosen["text"].str.contains(term, regex=False)
         assert got[True][1] == data.KwicTotals(int(chosen["text"].str.count(term).sum()), int(has.sum()),
@@ -539,7 +565,7 @@ def with_traditional(tmp_path_factory) -> tuple[Corpus, Path]:
 
 
 def test_keyword_in_context_finds_simplified_terms_in_traditional_text(with_traditional, monkeypatch):
-    from dashboard.corpus import Corpus as C
+    from dashboard.corpus import read_char_index
 
     c, store = with_traditional
     stored = pq.read_table(store / "paragraphs.parquet").to_pandas()
@@ -547,8 +573,8 @@ def test_keyword_in_context_finds_simplified_terms_in_traditional_text(with_trad
     old_report = stored["report_id"].isin(stored.loc[stored["text"].str.contains("經濟"), "report_id"])
     assert old_report.sum() == 3 and (stored.loc[old_report, "text_simplified"].str.len() == stored.loc[old_report, "text"].str.len()).all()
     assert stored.loc[~old_report, "text_simplified"].isna().all()
-    for cheap in (True, False):
-        monkeypatch.setattr(C, "reads_cheaply", lambda self, rix, cheap=cheap: cheap)
+    snap = open_snapshot(store)
+    for _ in _kwic_ways(c, read_char_index(snap, c.order, snap.path), monkeypatch):
         hits, totals, per_report = data._kwic.__wrapped__(c, c.key, Filter(), "国民经济", 50)
         # 国民经济 twice in each report, 國民經濟 written in the 1955 one
         assert totals == data.KwicTotals(4, 4, 2) and per_report.tolist() == [2, 2]

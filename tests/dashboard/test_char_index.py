@@ -1,0 +1,136 @@
+"""The character index (dashboard.char_index) against str.count on hand-made paragraphs."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from dashboard.char_index import CharIndex, Piece, piece_arrays, write_piece, from_files
+from dashboard.mapped import mapped_written
+
+ORDER = pa.array(["r0", "r1", "r2"])
+
+
+def _paragraphs(rows: list[tuple[str, str | None, str | None]]) -> pa.Table:
+    ids, text, simplified = zip(*rows)
+    return pa.table({"report_id": pa.array(ids), "text": pa.array(text, pa.string()),
+                     "text_simplified": pa.array(simplified, pa.string())})
+
+
+def _plain(rows, term: str, order=ORDER) -> tuple[list[int], list[int]]:
+    """What the index should say: str.count over each paragraph's searched text."""
+    where = {r: i for i, r in enumerate(order.to_pylist())}
+    mentions, paragraphs = [0] * len(order), [0] * len(order)
+    for rid, text, simplified in rows:
+        if rid in where:
+            k = (simplified if simplified is not None else text or "").count(term)
+            mentions[where[rid]] += k
+            paragraphs[where[rid]] += k > 0
+    return mentions, paragraphs
+
+
+def _counts(index: CharIndex, term: str, n: int = 3) -> tuple[list[int], list[int]]:
+    m, p = index.counts(term, n)
+    return m.tolist(), p.tolist()
+
+
+HAND = [
+    ("r0", "科技创新是创新之本。", None),  # 创新 twice in one paragraph
+    ("r0", "科技", None),  # 科技 ends this paragraph ...
+    ("r0", "创新驱动", None),  # ... 创新 begins the next: 科技创新 across them does not count
+    ("r1", "𠀀创新𠀀创新", None),  # characters of two UTF-16 units before the term
+    ("r1", None, None),  # no text
+    ("r2", "國民經濟", "国民经济"),  # searched as simplified
+    ("rX", "创新", None),  # a report not in the corpus
+    ("r2", "哈哈哈哈哈", None),  # overlapping: 哈哈 counted from the left, twice
+]
+
+
+@pytest.mark.parametrize("term,mentions,paragraphs", [
+    ("创新", [3, 2, 0], [2, 1, 0]),
+    ("科技创新", [1, 0, 0], [1, 0, 0]),
+    ("国民经济", [0, 0, 1], [0, 0, 1]),
+    ("國民經濟", [0, 0, 0], [0, 0, 0]),
+    ("哈哈", [0, 0, 2], [0, 0, 1]),
+    ("哈哈哈", [0, 0, 1], [0, 0, 1]),
+    ("𠀀创", [0, 2, 0], [0, 1, 0]),
+    ("新𠀀", [0, 1, 0], [0, 1, 0]),
+    ("本。", [1, 0, 0], [1, 0, 0]),
+    ("不在", [0, 0, 0], [0, 0, 0]),
+    ("创新驱动力", [0, 0, 0], [0, 0, 0]),  # runs past the end of the text
+])
+def test_counts_by_hand(term, mentions, paragraphs):
+    index = CharIndex.of([piece_arrays(_paragraphs(HAND), ORDER)])
+    assert _counts(index, term) == (mentions, paragraphs) == _plain(HAND, term)
+
+
+def test_an_empty_term_and_an_empty_piece_count_nothing():
+    index = CharIndex.of([piece_arrays(_paragraphs(HAND), ORDER), piece_arrays(_paragraphs([("r0", "", None)]), ORDER)])
+    assert _counts(index, "") == ([0, 0, 0], [0, 0, 0])
+    assert _counts(index, "创新") == _plain(HAND, "创新")
+
+
+def test_pieces_add_up():
+    """Two parts (a report's paragraphs in one part each) count as the whole."""
+    first, second = HAND[:3], HAND[3:]
+    index = CharIndex.of([piece_arrays(_paragraphs(first), ORDER), piece_arrays(_paragraphs(second), ORDER)])
+    for term in ("创新", "哈哈", "国民经济", "新"):
+        assert _counts(index, term) == _plain(HAND, term)
+
+
+def test_random_text_counts_as_str_count():
+    """Paragraphs of a small alphabet (so terms repeat and overlap), with a character of
+    two units and traditional rows: every term of one to four characters counts as str.count."""
+    rng = random.Random(7)
+    alphabet = "创新发展哈。𠀀"
+    rows = []
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        rows.append((rng.choice(["r0", "r1", "r2"]), text, text.replace("发", "哈") if rng.random() < 0.2 else None))
+    index = CharIndex.of([piece_arrays(_paragraphs(rows), ORDER)])
+    terms = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(300)}
+    assert len(terms) > 100
+    for term in sorted(terms):
+        assert _counts(index, term) == _plain(rows, term), term
+
+
+def test_the_piece_layout():
+    piece = Piece.of(piece_arrays(_paragraphs([("r1", "ab", None), ("r0", "ba", None)]), ORDER))
+    assert piece.codes.tolist() == [ord(c) for c in "abba"]
+    assert piece.para_start.tolist() == [0, 2, 4] and piece.para_rix.tolist() == [1, 0]
+    a, b = ord("a"), ord("b")
+    assert piece.postings[piece.unit_start[a]:piece.unit_start[a + 1]].tolist() == [0, 3]
+    assert piece.postings[piece.unit_start[b]:piece.unit_start[b + 1]].tolist() == [1, 2]
+
+
+def test_written_once_then_mapped(tmp_path):
+    rows = _paragraphs(HAND)
+    calls = []
+
+    def write(folder):
+        calls.append(folder)
+        write_piece(folder, 0, rows, ORDER)
+        write_piece(folder, 1, rows, ORDER)
+
+    first = mapped_written(tmp_path, "char_index", write)
+    again = mapped_written(tmp_path, "char_index", write)
+    assert len(calls) == 1 and sorted(first) == sorted(again) and len(first) == 10
+    assert isinstance(again["codes-00000"], np.ndarray) and not again["codes-00000"].flags.writeable
+    m, p = _plain(HAND, "创新")
+    assert _counts(from_files(again), "创新") == ([2 * x for x in m], [2 * x for x in p])
+
+
+def test_a_copy_that_cannot_be_written_or_read_is_none(tmp_path, caplog):
+    def fails(folder):
+        raise OSError("disk full")
+
+    assert mapped_written(tmp_path, "char_index", fails) is None
+    assert "disk full" in caplog.text
+    assert mapped_written(tmp_path, "char_index", lambda f: write_piece(f, 0, _paragraphs(HAND), ORDER)) is not None
+    folder = next((tmp_path / "_mapped").glob("char_index-*"))
+    (folder / "codes-00000.npy").write_bytes(b"\x93NUMPY damaged")
+    assert mapped_written(tmp_path, "char_index", lambda f: None) is None
+    assert not folder.exists()  # removed: the next start writes it again
