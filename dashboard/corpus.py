@@ -45,10 +45,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.schema import TABLES
-from analysis.store import Snapshot, map_parts, read_part
-from dashboard.char_index import CharIndex, from_files, piece_arrays, write_piece
+from analysis.store import Snapshot, map_parts
+from dashboard.char_index import SEARCHED_COLUMNS, CharIndex, from_files, piece_arrays, write_index
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
-from dashboard.mapped import mapped, mapped_written
+from dashboard.mapped import earlier_copies, mapped, mapped_written
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
@@ -312,16 +312,13 @@ def read_targets(snap: Snapshot, build: Path | None = None) -> pa.Table:
     return mapped(build, "targets", lambda: {"targets": one_chunk(snap.read("targets"))}, {"targets"})["targets"]
 
 
-SEARCHED_COLUMNS = ["report_id", "text", "text_simplified"]
-
-
 def read_char_index(snap: Snapshot, order: pa.Array, build: Path) -> CharIndex | None:
     """The character index of the store's paragraphs (`dashboard.char_index`), mapped from
-    its copy in `build`, written part by part the first time (two parts at once). None
-    when the copy cannot be written (a read-only store): the callers scan the text."""
+    its copy in `build`, written part by part the first time (linking what the store's
+    other builds' copies made of the same parts). None when the copy cannot be written
+    (a read-only store): the callers scan the text."""
     def write(folder: Path) -> None:
-        parts = list(enumerate(snap.part_paths("paragraphs")))
-        map_parts(lambda kp: write_piece(folder, kp[0], read_part(kp[1], SEARCHED_COLUMNS), order), parts, threads=2)
+        write_index(folder, snap.part_paths("paragraphs"), order, earlier_copies(build, "char_index"))
 
     loaded = mapped_written(build, "char_index", write)
     return None if loaded is None else from_files(loaded)

@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["MAPPED_DIR", "Mapped", "mapped", "mapped_folder", "mapped_written"]
+__all__ = ["MAPPED_DIR", "Mapped", "earlier_copies", "mapped", "mapped_folder", "mapped_written"]
 
 MAPPED_DIR = "_mapped"
 _TABLE = ".arrow"
@@ -104,6 +104,16 @@ def mapped_written(build: Path, name: str, write: Callable[[Path], None]) -> Map
         log.warning("%s: no mapped copy (%s)", folder, err)
         shutil.rmtree(folder, ignore_errors=True)
         return None
+
+
+def earlier_copies(build: Path, name: str) -> list[Path]:
+    """The copies `name` of this code version in the store's other builds (the folders
+    beside `build` in `<store>.builds/`), newest first."""
+    builds = Path(build).parent
+    if not builds.name.endswith(".builds"):
+        return []
+    others = sorted((b for b in builds.iterdir() if b.name != Path(build).name), key=lambda b: b.name, reverse=True)
+    return [f for f in (mapped_folder(b, name) for b in others) if f.is_dir()]
 
 
 def _save(folder: Path, items: Mapped) -> None:

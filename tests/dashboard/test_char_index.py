@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from dashboard.char_index import CharIndex, Piece, piece_arrays, write_piece, from_files
-from dashboard.mapped import mapped_written
+from dashboard.char_index import CharIndex, Piece, from_files, piece_arrays, write_index, write_piece
+from dashboard.mapped import earlier_copies, mapped_folder, mapped_written
 
 ORDER = pa.array(["r0", "r1", "r2"])
 
@@ -134,3 +135,80 @@ def test_a_copy_that_cannot_be_written_or_read_is_none(tmp_path, caplog):
     (folder / "codes-00000.npy").write_bytes(b"\x93NUMPY damaged")
     assert mapped_written(tmp_path, "char_index", lambda f: None) is None
     assert not folder.exists()  # removed: the next start writes it again
+
+
+def _part(path, rows) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(_paragraphs(rows), path)
+
+
+def test_a_part_kept_from_the_build_before_links_its_piece(tmp_path):
+    """Two builds of a store: the second hard-links part 0 (unchanged files) and writes a
+    new part 1. Its index links piece 0 from the first build's index, makes piece 1, and
+    counts as an index made from nothing, for its own report order."""
+    builds = tmp_path / "store.builds"
+    a, b = builds / "20260101T000000-a", builds / "20260102T000000-b"
+    for d in (a, b):
+        d.mkdir(parents=True)
+    _part(a / "part-00000.parquet", HAND[:3])
+    _part(a / "part-00001.parquet", HAND[3:5])
+    os.link(a / "part-00000.parquet", b / "part-00000.parquet")
+    _part(b / "part-00001.parquet", HAND[3:])
+    order_b = pa.array(["r2", "r1", "r0"])  # the second build orders its reports otherwise
+
+    first = mapped_written(a, "char_index", lambda f: write_index(f, sorted(a.glob("part-*")), ORDER))
+    assert earlier_copies(b, "char_index") == [mapped_folder(a, "char_index")]
+    second = mapped_written(b, "char_index", lambda f: write_index(f, sorted(b.glob("part-*")), order_b,
+                                                                    earlier_copies(b, "char_index")))
+    fresh = CharIndex.of([piece_arrays(_paragraphs(HAND[:3]), order_b), piece_arrays(_paragraphs(HAND[3:]), order_b)])
+
+    def inode(folder, key):
+        return os.stat(mapped_folder(folder, "char_index") / f"{key}.npy").st_ino
+
+    assert all(inode(a, f"{n}-00000") == inode(b, f"{n}-00000") for n in ("codes", "postings", "para_start", "unit_start"))
+    assert inode(a, "para_rix-00000") != inode(b, "para_rix-00000")  # made for the second build's order
+    assert inode(a, "codes-00001") != inode(b, "codes-00001")  # a new part: a new piece
+    for term in ("创新", "哈哈", "国民经济", "𠀀"):
+        assert _counts(from_files(second), term) == _counts(fresh, term) == _plain(HAND, term, order_b)
+    assert _counts(from_files(first), "哈哈") == ([0, 0, 0], [0, 0, 0])  # the first build's part 1 has none
+
+
+def test_earlier_copies_only_in_a_store_s_builds_folder(tmp_path):
+    (tmp_path / "other" / "_mapped").mkdir(parents=True)
+    mapped_written(tmp_path / "other", "char_index", lambda f: None)
+    (tmp_path / "plain").mkdir()
+    assert earlier_copies(tmp_path / "plain", "char_index") == []
+
+
+def test_after_a_one_file_rebuild_the_app_s_index_links_the_kept_parts(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    import analysis.build as build_mod
+    from analysis.store import open_snapshot
+    from dashboard import data
+    from dashboard.corpus import Corpus
+
+    monkeypatch.setattr(build_mod, "GROUP_BYTES", 1)  # a part per file
+    seeds = tmp_path / "seeds"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "seeds", seeds)
+    out = tmp_path / "store"
+
+    def index_of_build() -> tuple[Corpus, CharIndex, set[int]]:
+        build_mod.build([seeds], out, workers=1, progress=False)
+        snap = open_snapshot(out)
+        c = Corpus.from_snapshot(snap)
+        chars = c._char_index.result()
+        return c, chars, {os.stat(f).st_ino for f in mapped_folder(snap.path, "char_index").glob("codes-*")}
+
+    _, first, before = index_of_build()
+    changed = sorted(seeds.glob("*.txt"))[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充说明：推进科技创新，发展新质生产力。\n", encoding="utf-8")
+    after, second, now = index_of_build()
+    assert len(first.pieces) == len(second.pieces) == len(now) == 5
+    assert len(before & now) == 4  # the four unchanged files' parts: their pieces linked
+    for term in ("新质生产力", "发展", "高新区"):
+        got = second.counts(term, len(after.reports))
+        assert [a.tolist() for a in got] == [a.tolist() for a in data.scan_term_hits(after, term)]
+    assert second.counts("补充说明", len(after.reports))[0].sum() == 1
