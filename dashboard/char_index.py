@@ -5,7 +5,7 @@ Keyword in context over a large selection needs a term's occurrences and paragra
 in every report. Counted by scanning the text (DuckDB over the Parquet parts) that is
 0.5-0.9 s per new term at 10,000 reports (573 MB of text) on two cores: every change of
 filter that brings a new top term paid it. This index answers the same question in
-5-50 ms.
+4-130 ms (a two-character term 10-70 ms; 的, in every sentence, the slowest).
 
 The text searched is each paragraph's `text_simplified` or, when null, its `text`
 (what keyword in context searches), as UTF-16 code units (`codes`; a character outside
@@ -218,7 +218,7 @@ def _link_piece(source: Path, k_source: int, folder: Path, k: int) -> bool:
 
 
 def from_files(loaded: dict[str, np.ndarray]) -> CharIndex:
-    """The index of the arrays `write_pieces` saved, as `dashboard.mapped` loads them
+    """The index of the arrays `write_index` saved, as `dashboard.mapped` loads them
     (keyed by file stem)."""
     ks = sorted({key.rsplit("-", 1)[1] for key in loaded})
     return CharIndex.of({name: loaded[f"{name}-{k}"] for name in PIECE_ARRAYS} for k in ks)

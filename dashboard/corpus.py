@@ -29,7 +29,9 @@ reports holds ~0.18 GB of its own, and ~0.7 GB in mapped pages the system can dr
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,7 +50,7 @@ from analysis.schema import TABLES
 from analysis.store import Snapshot, map_parts
 from dashboard.char_index import SEARCHED_COLUMNS, CharIndex, from_files, piece_arrays, write_index
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
-from dashboard.mapped import earlier_copies, mapped, mapped_written
+from dashboard.mapped import earlier_copies, mapped, mapped_folder, mapped_written
 from dashboard.paragraph_text import ParagraphText
 from dashboard.term_index import StackedIndex, TermIndex, encode, report_positions
 
@@ -69,6 +71,7 @@ DATE_SOURCE_LABELS = {"text": "正文", "page": "网页发布时间", "file_name
 TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline", "kind", "speaker", "district",
                   "sentence", "span", "value_normalised", "unit_normalised", "title", "date", "report_id", "paragraph_no"]
 UNDATED_KEY = np.int64(-(2**62))  # `Corpus.date_keys` of a report without a date
+log = logging.getLogger(__name__)
 _LOADER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duibiao-load")
 
 
@@ -320,8 +323,13 @@ def read_char_index(snap: Snapshot, order: pa.Array, build: Path) -> CharIndex |
     def write(folder: Path) -> None:
         write_index(folder, snap.part_paths("paragraphs"), order, earlier_copies(build, "char_index"))
 
-    loaded = mapped_written(build, "char_index", write)
-    return None if loaded is None else from_files(loaded)
+    try:
+        loaded = mapped_written(build, "char_index", write)
+        return None if loaded is None else from_files(loaded)
+    except Exception as err:  # noqa: BLE001 - a part that cannot be read, a piece missing: keep scanning
+        log.warning("%s: no character index (%s: %s); terms are counted by scanning the text", build, type(err).__name__, err)
+        shutil.rmtree(mapped_folder(build, "char_index"), ignore_errors=True)  # a broken copy: the next start writes it again
+        return None
 
 
 def uploads_char_index(base: CharIndex | None, paragraphs: pa.Table, order: pa.Array) -> CharIndex | None:

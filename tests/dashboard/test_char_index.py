@@ -212,3 +212,29 @@ def test_after_a_one_file_rebuild_the_app_s_index_links_the_kept_parts(tmp_path,
         got = second.counts(term, len(after.reports))
         assert [a.tolist() for a in got] == [a.tolist() for a in data.scan_term_hits(after, term)]
     assert second.counts("补充说明", len(after.reports))[0].sum() == 1
+
+
+def test_a_broken_index_is_left_for_the_scan_and_made_again(tmp_path, caplog):
+    import shutil
+    from pathlib import Path
+
+    from analysis.build import build
+    from analysis.store import open_snapshot
+    from dashboard import data
+    from dashboard.corpus import Corpus, read_char_index
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for f in sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))[:2]:
+        shutil.copy(f, seeds)
+    build([seeds], tmp_path / "store", workers=1, progress=False)
+    snap = open_snapshot(tmp_path / "store")
+    c = Corpus.from_snapshot(snap)
+    assert read_char_index(snap, c.order, snap.path) is not None
+    folder = mapped_folder(snap.path, "char_index")
+    next(folder.glob("postings-*.npy")).unlink()  # a piece missing
+    assert read_char_index(snap, c.order, snap.path) is None
+    assert "no character index" in caplog.text and "KeyError" in caplog.text
+    assert not folder.exists()  # removed: made again on the next start
+    again = read_char_index(snap, c.order, snap.path)
+    assert [a.tolist() for a in again.counts("发展", len(c.reports))] == [a.tolist() for a in data.scan_term_hits(c, "发展")]
