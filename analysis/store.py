@@ -116,8 +116,11 @@ def _empty(name: str, columns: list[str] | None) -> pa.Table:
     return schema.empty_table() if columns is None else pa.schema([schema.field(c) for c in columns]).empty_table()
 
 
+BUILDS_SUFFIX = ".builds"
+
+
 def builds_dir(store: Path) -> Path:
-    return store.with_name(store.name + ".builds")
+    return store.with_name(store.name + BUILDS_SUFFIX)
 
 
 def open_snapshot(store: Path) -> Snapshot:
@@ -127,9 +130,12 @@ def open_snapshot(store: Path) -> Snapshot:
         raise StoreError(f"no store at {store}: run `python -m analysis build --out {store}` first")
     real = store.resolve()
     try:
+        seen = _identity(real / MANIFEST)
         manifest = json.loads((real / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise StoreError(f"store at {store} is incomplete or corrupt (manifest unreadable: {err})") from err
+    if _BUILD_OK.get(real) == seen and isinstance(manifest, dict):
+        return Snapshot(real, manifest)
     if not isinstance(manifest, dict):
         raise StoreError(f"store at {store} is incomplete or corrupt (manifest is not a JSON object)")
     if manifest.get("schema_version") != SCHEMA_VERSION:
@@ -142,7 +148,21 @@ def open_snapshot(store: Path) -> Snapshot:
         raise StoreError(f"store at {store} is incomplete: missing {', '.join(missing)}")
     for name in TABLES:
         _check_footer(store, real / f"{name}.parquet", name)
+    if real.parent.name.endswith(BUILDS_SUFFIX):
+        _BUILD_OK[real] = seen
     return Snapshot(real, manifest)
+
+
+# Builds whose tables were all found whole, with their manifest's identity then. A build
+# in `<store>.builds/` is never changed once written (the next build is a new folder), so
+# opening it again (the app does on every click: ~2,800 part files to stat at 30,000
+# reports, 20-25 ms) need not look at its tables again while its manifest is the same file.
+_BUILD_OK: dict[Path, tuple[int, int, int]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 # Part files whose footer was read without error, with the (size, mtime, inode) seen then:

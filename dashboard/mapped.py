@@ -35,6 +35,8 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
+from analysis.store import BUILDS_SUFFIX
+
 __all__ = ["MAPPED_DIR", "Mapped", "earlier_copies", "mapped", "mapped_folder", "mapped_written"]
 
 MAPPED_DIR = "_mapped"
@@ -110,7 +112,7 @@ def earlier_copies(build: Path, name: str) -> list[Path]:
     """The copies `name` of this code version in the store's other builds (the folders
     beside `build` in `<store>.builds/`), newest first."""
     builds = Path(build).parent
-    if not builds.name.endswith(".builds"):
+    if not builds.name.endswith(BUILDS_SUFFIX):
         return []
     others = sorted((b for b in builds.iterdir() if b.name != Path(build).name), key=lambda b: b.name, reverse=True)
     return [f for f in (mapped_folder(b, name) for b in others) if f.is_dir()]

@@ -88,7 +88,6 @@ def handle_uploads(snap, box) -> tuple[data.Corpus, list[tuple[str, str]]]:
         "上传报告（.txt .docx .pdf .html）", type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
         help="只加入本次会话的语料，不改动数据存储。",
     )
-    known = set(base.files["content_hash"])
     uploads, problems, seen = [], [], set()
     if files and len(files) > MAX_UPLOADS:
         problems += [(f.name, f"一次最多分析 {MAX_UPLOADS} 个文件，此文件未加入") for f in files[MAX_UPLOADS:]]
@@ -100,7 +99,7 @@ def handle_uploads(snap, box) -> tuple[data.Corpus, list[tuple[str, str]]]:
         if digest in seen:
             continue
         seen.add(digest)
-        if digest in known:
+        if digest in base.file_hashes:
             problems.append((f.name, "内容与语料库中已有的文件相同，未重复加入"))
             continue
         try:

@@ -305,3 +305,34 @@ def test_a_standby_worker_is_started_only_for_a_store_built_with_the_same_code_a
     standby = build_mod._standby(out, fingerprint, res, "local", 2)
     assert standby is not None
     standby.close()
+
+
+def test_a_checked_build_is_opened_again_without_looking_at_its_tables(tmp_path, monkeypatch):
+    """The app opens the store on every click: a build in `<store>.builds/` whose tables
+    were found whole is not checked again (it never changes), a new build is, and a
+    plain folder store always is."""
+    import shutil
+
+    import analysis.store as store_mod
+
+    out = tmp_path / "store"
+    build([SEEDS], out, workers=1)
+    first = open_snapshot(out)
+    checked = []
+    real_check = store_mod._check_footer
+    monkeypatch.setattr(store_mod, "_check_footer", lambda *a: checked.append(a[2]) or real_check(*a))
+    assert open_snapshot(out).path == first.path and checked == []
+    (SEEDS_COPY := tmp_path / "seeds").mkdir()
+    shutil.copy(sorted(SEEDS.glob("*.txt"))[0], SEEDS_COPY)
+    build([SEEDS_COPY], out, workers=1)  # a new build folder: checked once
+    assert open_snapshot(out).path != first.path and len(checked) == len(store_mod.TABLES)
+    open_snapshot(out)
+    assert len(checked) == len(store_mod.TABLES)
+    plain = tmp_path / "plain"
+    shutil.copytree(out.resolve(), plain)
+    open_snapshot(plain)
+    open_snapshot(plain)
+    assert len(checked) == 3 * len(store_mod.TABLES)
+    (plain / "themes.parquet").write_bytes(b"PAR1 damaged")
+    with pytest.raises(StoreError, match="corrupt"):
+        open_snapshot(plain)
