@@ -177,3 +177,24 @@ def test_a_year_bar_filters_the_dates_to_that_year(server, browser):
     assert "2 篇报告" in main  # the hostile report and 002's first (今年是“十四五”规划开局之年)
     _shot(page, "overview_year_click.png")
     assert not errors
+
+
+def test_the_first_page_benchmark_runs_on_a_store(store, load_test_module):
+    """bench/browser_first_page.py, as the benchmark notes run it, on the test store."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "browser_first_page.py"), "--store", str(store), "--browsers", "1",
+         "--port", str(load_test_module.free_port()), "--chromium", CHROMIUM],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, settled = map(float, re.search(r"first chart ([\d.]+) s, every chart and the script done ([\d.]+) s", done.stdout).groups())
+    assert 0 < first <= settled < 120
+    written = Path(re.search(r"figures written to (\S+)", done.stdout).group(1))
+    runs = json.loads(written.read_text(encoding="utf-8"))["runs"]
+    written.unlink()
+    assert [r["browser"] for r in runs] == [1] and runs[0]["first_chart_s"] == pytest.approx(first, abs=0.01)
