@@ -353,8 +353,8 @@ def scan_term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
 
 def term_hits(c: Corpus, term: str) -> tuple[np.ndarray, np.ndarray]:
     """Occurrences of `term` and paragraphs holding it, per report position, from the
-    character index (`dashboard.char_index`; 5-50 ms at 10,000 reports) or, until it is
-    made, one scan of all the text (~0.5 s); kept per term."""
+    character index (`dashboard.char_index`; 4-130 ms at 10,000 reports) or, until it is
+    made, one scan of all the text (0.5-0.9 s); kept per term."""
     return _term_hits(c, c.key, term)
 
 
