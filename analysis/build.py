@@ -40,7 +40,7 @@ from analysis.pipeline import FILE_TABLES, HIDDEN_TABLES, Resources, skipped_fil
 from analysis.readers import SUPPORTED_SUFFIXES, display_name
 from analysis.schema import SCHEMA_VERSION
 from analysis.store import (MANIFEST, PartWriter, Snapshot, StoreError, build_lock, commit, new_build_dir,
-                            open_snapshot, map_parts, read_part, table_files)
+                            open_snapshot, map_parts, read_part, start_pruning, table_files)
 
 DEFAULT_STORE = Path("store")
 TFIDF_TOP_K = 20
@@ -153,6 +153,7 @@ def build(
     res = res or Resources()
     out = Path(out)
     with build_lock(out, wait=wait):
+        pruning = start_pruning(out)
         fingerprint = res.fingerprint()
         standby = _standby(out, fingerprint, res, engine, workers)
         try:
@@ -172,6 +173,7 @@ def build(
                         "n_reports": result.n_reports,
                         "skipped": result.skipped,
                     }
+                    pruning.join()
                     commit(out, build_dir, manifest)
                 else:
                     shutil.rmtree(build_dir, ignore_errors=True)
@@ -181,6 +183,7 @@ def build(
         finally:
             if standby is not None:
                 standby.close()
+            pruning.join()
     result.seconds = time.perf_counter() - started
     return result
 
