@@ -173,7 +173,8 @@ def build(
                         "n_reports": result.n_reports,
                         "skipped": result.skipped,
                     }
-                    pruning.join()
+                    if pruning is not None:
+                        pruning.join()
                     commit(out, build_dir, manifest)
                 else:
                     shutil.rmtree(build_dir, ignore_errors=True)
@@ -183,7 +184,8 @@ def build(
         finally:
             if standby is not None:
                 standby.close()
-            pruning.join()
+            if pruning is not None:
+                pruning.join()
     result.seconds = time.perf_counter() - started
     return result
 

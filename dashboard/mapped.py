@@ -35,11 +35,11 @@ from typing import Callable
 import numpy as np
 import pyarrow as pa
 
-from analysis.store import BUILDS_SUFFIX
+from analysis.store import BUILDS_SUFFIX, DERIVED_DIR
 
 __all__ = ["MAPPED_DIR", "Mapped", "earlier_copies", "mapped", "mapped_folder", "mapped_written"]
 
-MAPPED_DIR = "_mapped"
+MAPPED_DIR = DERIVED_DIR  # named by the store, which deletes these first when it drops a build
 _TABLE = ".arrow"
 _ARRAY = ".npy"
 log = logging.getLogger(__name__)

@@ -339,8 +339,8 @@ def test_a_checked_build_is_opened_again_without_looking_at_its_tables(tmp_path,
 
 
 def test_the_builds_a_commit_drops_go_as_the_next_build_starts_and_by_commit_time(tmp_path, monkeypatch):
-    """KEEP_BUILDS: the live build and the one before. What the commit would drop (older
-    builds, failed ones) is deleted as the build starts, beside its work; builds are
+    """KEEP_BUILDS: the live build and the one before. The app's copies in the builds the
+    commit will drop are deleted as the build starts, beside its work; builds are
     ordered by when they were committed, not by their folder's time, which moves when
     the app writes its copies into a folder (here into the oldest one)."""
     import analysis.build as build_mod
@@ -350,7 +350,7 @@ def test_the_builds_a_commit_drops_go_as_the_next_build_starts_and_by_commit_tim
     first = build([SEEDS], out, workers=1).store.resolve()
     second = build([SEEDS], out, workers=1).store.resolve()
     assert first != second and sorted(p.name for p in builds_dir(out).iterdir()) == sorted([first.name, second.name])
-    (first / "_mapped").mkdir()  # the app wrote its copies into the older build: its folder is now the newest
+    (first / "_mapped" / "terms-x").mkdir(parents=True)  # the app's copies in the older build: its folder is now the newest
     crashed = builds_dir(out) / "20000101T000000-1-000000.tmp"
     crashed.mkdir()
     at_commit = []
@@ -358,6 +358,7 @@ def test_the_builds_a_commit_drops_go_as_the_next_build_starts_and_by_commit_tim
     monkeypatch.setattr(build_mod, "commit", lambda store, b, m: at_commit.append(sorted(builds_dir(out).iterdir()))
                         or real_commit(store, b, m))
     third = build([SEEDS], out, workers=1).store.resolve()
-    assert [p.name for p in at_commit[0]] == sorted([second.name, f"{third.name}.tmp"])  # gone before the commit
+    assert [p.name for p in at_commit[0]] == sorted([crashed.name, first.name, second.name, f"{third.name}.tmp"])
+    assert not (first / "_mapped").exists()  # the copies were deleted before the commit, the rest by it
     assert sorted(p.name for p in builds_dir(out).iterdir()) == sorted([second.name, third.name])
     assert open_snapshot(out).path == third
