@@ -8,8 +8,9 @@ What is held in memory is what every click needs, in the form the click needs it
   their evidence lists as one Arrow column; benchmarks and files: small frames;
 - keywords and term counts as `TermIndex` CSR arrays keyed by position, so a ranking
   over any selection is a `bincount`. Term counts (18 million rows at 10,000 reports)
-  and targets (1.2 million) are read in a background thread started once the first
-  page is drawn (`start_loading`): the overview needs neither, so it does not wait.
+  and targets (1.2 million) are read in a background thread started a few seconds
+  after the first page's run, or at the next click (`start_loading_soon`): the overview
+  needs neither, so it does not wait.
   Both, and the themed paragraphs' and speakers' tables, are memory-mapped from
   uncompressed copies beside the build (`dashboard.mapped`, written by the first server
   to read it), not decoded into the process's memory.
@@ -74,6 +75,7 @@ TARGET_COLUMNS = ["indicator", "value", "value_max", "unit", "hedge", "deadline"
 UNDATED_KEY = np.int64(-(2**62))  # `Corpus.date_keys` of a report without a date
 log = logging.getLogger(__name__)
 LOADER_NICE = 10  # how much less CPU the loader threads ask for than the clicks' threads
+LOAD_DELAY = 3.0  # seconds between the first page's run and the background reading (start_loading_soon)
 
 
 def _yield_to_clicks() -> None:
@@ -521,6 +523,7 @@ class Corpus:
         self.part_of, self.part_files = parts  # report -> part (-1: an upload), table -> files
         self._terms, self._speaker_terms, self._targets, self._text_index = terms, speaker_terms, targets, text_index
         self._char_index = char_index
+        self._schedule_lock, self._load_scheduled = threading.Lock(), False  # start_loading_soon
         # Views made of those for the first visit of the comparison, targets and reader
         # pages (~0.3 s each at 10,000 reports), on the loader threads as well, once the
         # reading is done (made beside it, the server's memory peaked ~0.3 GB higher).
@@ -629,6 +632,23 @@ class Corpus:
         """Read term counts, the paragraph index, targets and speakers' counts in the background from now on."""
         for job in self._deferred:
             job.start()
+
+    def start_loading_soon(self) -> None:
+        """`start_loading` in LOAD_DELAY seconds the first time it is asked for, at once
+        after that. The first run's page is still being drawn in the browser when its
+        script ends: with the reading started then, a cold headless Chromium on the
+        server's two cores drew the first page's charts 6.6-7.3 s after navigating,
+        without it 4.7-5.7 s (even at the loaders' lower priority, Arrow decodes on its
+        own threads). A click in the meantime starts the reading at once (and a page
+        that needs something before it is read reads it itself, as before)."""
+        with self._schedule_lock:
+            first, self._load_scheduled = not self._load_scheduled, True
+        if first and LOAD_DELAY > 0:
+            timer = threading.Timer(LOAD_DELAY, self.start_loading)
+            timer.daemon = True
+            timer.start()
+        else:
+            self.start_loading()
 
     def _after_reading(self) -> "Corpus":
         """This corpus once its background reads are done (started now if they were not)."""

@@ -146,7 +146,7 @@ def main() -> None:
     )
     set_current(Ctx(corpus=corpus, flt=flt, pages=pages, upload_problems=problems))
     page.run()
-    corpus.start_loading()  # term counts and targets, for the pages that need them
+    corpus.start_loading_soon()  # term counts and targets, for the pages that need them
     if TIMING:
         log.warning("run %s %s: %.0f ms", page.url_path or "overview", flt.describe(), (time.perf_counter() - started) * 1000)
 

@@ -641,3 +641,30 @@ def test_the_network_of_who_learns_from_whom_by_city_and_province(corpus):
     # the sidebar filter still applies
     only = data.benchmark_edges(corpus, Filter(district="山亭区"), "province")
     assert only[["district", "benchmark", "n_reports"]].values.tolist() == [["山东省", "山东省", 2]]
+
+
+def test_the_background_reading_waits_after_the_first_page_not_after_a_click(store, monkeypatch):
+    """start_loading_soon: the first page's run starts the reading LOAD_DELAY seconds
+    later (the browser is drawing that page meanwhile); the next run starts it at once."""
+    import time
+
+    import dashboard.corpus as corpus_mod
+
+    started = []
+    monkeypatch.setattr(corpus_mod.Corpus, "start_loading", lambda self: started.append(time.monotonic()))
+    monkeypatch.setattr(corpus_mod, "LOAD_DELAY", 0.3)
+    c = Corpus.from_snapshot(open_snapshot(store))
+    asked = time.monotonic()
+    c.start_loading_soon()
+    assert started == []  # not yet
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(started) == 1 and started[0] - asked >= 0.3
+    c.start_loading_soon()  # a later run: at once
+    assert len(started) == 2
+
+    fresh = Corpus.from_snapshot(open_snapshot(store))
+    fresh.start_loading_soon()
+    fresh.start_loading_soon()  # a click before the delay is over starts it at once
+    assert len(started) == 3
