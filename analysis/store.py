@@ -260,21 +260,28 @@ def start_pruning(store: Path) -> threading.Thread | None:
 
 
 def _superseded(store: Path) -> list[Path]:
+    """The builds the next commit will drop (`_prune`): the failed ones, and the finished
+    ones but the newest KEEP_BUILDS - 1, which stay beside the new build."""
     root = builds_dir(store)
-    if not store.is_symlink() or not root.is_dir():
+    if not root.is_dir():
         return []
-    live = store.resolve()
-    since = _committed_at(live)
-    return [p for p in root.iterdir() if p.is_dir() and p != live and (p.suffix == ".tmp" or _committed_at(p) < since)]
+    finished = _finished(root)
+    return finished[: max(0, len(finished) - (KEEP_BUILDS - 1))] + sorted(root.glob("*.tmp"))
 
 
 def _remove_all(folders: list[Path]) -> None:
-    try:  # housekeeping: the build's own work goes first (Linux: a thread's own priority)
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
+    lower_thread_priority(10)  # housekeeping: the build's own work goes first
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def lower_thread_priority(by: int) -> None:
+    """Run the calling thread `by` niceness steps lower (Linux: a thread is a task of its
+    own, with its own priority); elsewhere, or when not allowed, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), by)
+    except (AttributeError, OSError):
+        pass
 
 
 def _committed_at(build: Path) -> float:
@@ -287,10 +294,14 @@ def _committed_at(build: Path) -> float:
         return float("-inf")
 
 
+def _finished(root: Path) -> list[Path]:
+    """The finished builds in `root`, oldest first (by commit time)."""
+    return sorted((p for p in root.iterdir() if p.is_dir() and p.suffix != ".tmp"), key=_committed_at)
+
+
 def _prune(root: Path, *, keep: Path) -> None:
     """Drop failed (*.tmp) builds and all but the newest finished ones."""
-    finished = sorted((p for p in root.iterdir() if p.is_dir() and p.suffix != ".tmp"), key=_committed_at)
-    for old in finished[:-KEEP_BUILDS]:
+    for old in _finished(root)[:-KEEP_BUILDS]:
         if old != keep:
             shutil.rmtree(old, ignore_errors=True)
     for tmp in root.glob("*.tmp"):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The app's first page as a user sees it: time to the overview's charts in headless Chromium.
 
-Starts `streamlit run` on a store (as the README does), waits for the server to answer,
-then opens the overview in `--browsers` fresh Chromium processes one after another
+Starts `streamlit run` on a store as the README does (load_test.py's helpers), waits
+for the server to answer, then opens the overview in `--browsers` fresh Chromium processes one after another
 (empty cache each): the first is the first page after the server's start (the store
 read, the caches filled), the later ones a new user on a warm server. For each it
 prints the seconds from navigation to the first chart drawn and to every chart drawn
@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_test import free_port, start_server, stop_server  # noqa: E402  (the app started as the load test starts it)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = "[data-testid='stPlotlyChart']"
@@ -34,18 +35,6 @@ SETTLED = f"""() => {{
 }}"""
 
 
-def wait_for_server(port: int, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1)
-            return
-        except OSError:
-            if time.monotonic() > end:
-                raise SystemExit(f"the app did not answer on port {port} within {timeout:.0f} s")
-            time.sleep(0.05)
-
-
 def first_pages(port: int, browsers: int, chromium: str) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
@@ -55,7 +44,7 @@ def first_pages(port: int, browsers: int, chromium: str) -> list[dict]:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             start = time.perf_counter()
-            page.goto(f"http://localhost:{port}/")
+            page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector(f"{CHART} .main-svg", timeout=120_000)
             chart = time.perf_counter() - start
             page.wait_for_function(SETTLED, timeout=120_000)
@@ -70,23 +59,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", type=Path, required=True)
     ap.add_argument("--browsers", type=int, default=3)
-    ap.add_argument("--port", type=int, default=8611)
+    ap.add_argument("--port", type=int, default=None, help="port for the app (default: a free one)")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args(argv)
-    env = dict(os.environ, DUIBIAO_STORE=str(args.store), MALLOC_ARENA_MAX="2")
+    port = args.port or free_port()
     started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "streamlit_app.py"),
-         "--server.headless", "true", "--server.port", str(args.port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_server(args.port)
-        up = time.perf_counter() - started
-        print(f"server answering {up:.2f} s after its start", flush=True)
-        runs = first_pages(args.port, args.browsers, args.chromium)
-    finally:
-        server.terminate()
-        server.wait()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(args.store, port, Path(tmp) / "streamlit.log")
+        try:
+            up = time.perf_counter() - started
+            print(f"server answering {up:.2f} s after its start", flush=True)
+            runs = first_pages(port, args.browsers, args.chromium)
+        finally:
+            stop_server(server)
     out = ROOT / "bench" / "out" / f"browser-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"store": str(args.store), "server_up_s": up, "runs": runs}, indent=1), encoding="utf-8")

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import shutil
 import threading
@@ -49,7 +48,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.schema import TABLES
-from analysis.store import Snapshot, map_parts
+from analysis.store import Snapshot, lower_thread_priority, map_parts
 from dashboard.char_index import SEARCHED_COLUMNS, CharIndex, from_files, piece_arrays, write_index
 from dashboard.filters import Filter, FilterOptions, filter_options, filtered_mask
 from dashboard.mapped import earlier_copies, mapped, mapped_folder, mapped_written
@@ -79,18 +78,9 @@ LOAD_DELAY = 3.0  # seconds between the first page's run and the background read
 
 
 def _yield_to_clicks() -> None:
-    """Run this loader thread at a lower priority (Linux: a thread is a task of its own).
-
-    The loaders start once the first page's script has run, while the browser is still
-    drawing it, and on two cores they share the CPU with it and with the next clicks.
-    Lowered, they take what the server and the browser leave idle: the first page after
-    a start reached its charts in a cold headless Chromium in 5.9-7.1 s (six runs),
-    against 6.2-8.7 s (three) with the loaders at the clicks' priority
-    (`bench/browser_first_page.py`; noisy, but never slower)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOADER_NICE)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the loaders run as before
-        pass
+    """Run this loader thread at a lower priority: on two cores the reading shares the CPU
+    with the clicks and with the browser drawing the first page (see start_loading_soon)."""
+    lower_thread_priority(LOADER_NICE)
 
 
 _LOADER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="duibiao-load", initializer=_yield_to_clicks)
